@@ -1,0 +1,1 @@
+"""Durable state: SQLite (WAL) through aiosqlite, numbered migrations, key files."""

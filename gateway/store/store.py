@@ -1,0 +1,538 @@
+"""The node's store: peers, our notices, outbox, inbox, with payloads encrypted at rest.
+
+Each method is one transaction. Payloads are encrypted under a per-notice data key before they
+reach SQLite (see gateway/core/at_rest.py); only this module knows the storage key. The class is
+the small interface a PostgreSQL backend would implement for nodes that outgrow one machine.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gateway.core import at_rest
+from gateway.core.card import NodeCard
+from gateway.core.directory import Directory, PeerKey, PeerRecord
+from gateway.core.keys import key_id
+from gateway.errors import ConfigError, NotFound, Replayed
+from gateway.store.db import Database
+
+__all__ = ["InboxEntry", "NoticeRow", "OutboxItem", "OutboxRow", "Store"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxRow:
+    """One envelope to one peer, as the sender queues it."""
+
+    message_id: bytes
+    peer: str
+    notice_id: str
+    roles: str
+    envelope: bytes
+    header: bytes
+    created_at_ms: int
+    expires_at_ms: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxItem:
+    """A queued envelope due for (another) delivery attempt."""
+
+    message_id: bytes
+    peer: str
+    envelope: bytes
+    header: bytes
+    expires_at_ms: int
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NoticeRow:
+    notice_id: str
+    kind: str
+    sop_id: str
+    sop_version: int
+    state: str
+    created_at_ms: int
+    drafter: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecipientState:
+    peer: str
+    roles: str
+    message_id: bytes
+    state: str
+    attempts: int
+    last_error: str | None
+    delivered_at_ms: int | None
+    expires_at_ms: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboxEntry:
+    id: int
+    sender: str
+    message_id: bytes
+    notice_id: str
+    kind: str
+    sop_id: str
+    sop_version: int
+    roles: str
+    received_at_ms: int
+    shredded: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewInboxRow:
+    sender: str
+    message_id: bytes
+    notice_id: str
+    kind: str
+    sop_id: str
+    sop_version: int
+    roles: str
+    header: bytes
+    header_digest: bytes
+    received_at_ms: int
+    receipt: bytes
+    payload: bytes
+
+
+class Store:
+    def __init__(self, db: Database, storage_key: bytes) -> None:
+        self._db = db
+        self._storage_key = storage_key
+
+    @classmethod
+    async def open(cls, path: Path, storage_key: bytes) -> Store:
+        return cls(await Database.open(path), storage_key)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    # --- data keys --------------------------------------------------------------------------
+
+    def _new_data_key(self, conn: sqlite3.Connection) -> tuple[int, bytes]:
+        data_key = at_rest.new_data_key()
+        cur = conn.execute("INSERT INTO data_keys (wrapped) VALUES (NULL)")
+        dk_id = cur.lastrowid
+        assert dk_id is not None
+        wrapped = at_rest.wrap_key(self._storage_key, data_key, str(dk_id).encode())
+        conn.execute("UPDATE data_keys SET wrapped = ? WHERE id = ?", (wrapped, dk_id))
+        return dk_id, data_key
+
+    def _decrypt(self, dk_id: int, wrapped: bytes | None, payload: bytes | None) -> bytes | None:
+        if wrapped is None or payload is None:
+            return None  # shredded
+        data_key = at_rest.unwrap_key(self._storage_key, wrapped, str(dk_id).encode())
+        return at_rest.open_payload(data_key, payload, str(dk_id).encode())
+
+    # --- peers ------------------------------------------------------------------------------
+
+    async def add_peer(self, card: NodeCard, card_bytes: bytes, now_ms: int) -> None:
+        def job(conn: sqlite3.Connection) -> None:
+            if conn.execute("SELECT 1 FROM peers WHERE node_id = ?", (card.node_id,)).fetchone():
+                raise ConfigError(f"peer {card.node_id} is already in the directory")
+            new_keys = [
+                ("signing", card.signing_key),
+                ("encryption", card.encryption_key),
+                ("audit", card.audit_key),
+            ]
+            for purpose, public in new_keys:
+                row = conn.execute(
+                    "SELECT node_id FROM peer_keys WHERE key_id = ?", (key_id(public),)
+                ).fetchone()
+                if row:
+                    raise ConfigError(f"the card's {purpose} key is already known (for {row[0]})")
+            conn.execute(
+                "INSERT INTO peers (node_id, country, name, endpoint, card, fingerprint,"
+                " added_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    card.node_id,
+                    card.country,
+                    card.name,
+                    card.endpoint,
+                    card_bytes,
+                    card.fingerprint,
+                    now_ms,
+                ),
+            )
+            conn.executemany(
+                "INSERT INTO peer_keys (key_id, node_id, purpose, public_key, added_at_ms)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(key_id(pk), card.node_id, purpose, pk, now_ms) for purpose, pk in new_keys],
+            )
+            _bump_directory(conn)
+
+        await self._db.write(job)
+
+    async def revoke(self, node_or_key: str, now_ms: int) -> str:
+        """Revoke a whole peer (by node id) or one key (by hex key id); says what it did."""
+
+        def job(conn: sqlite3.Connection) -> str:
+            if conn.execute("SELECT 1 FROM peers WHERE node_id = ?", (node_or_key,)).fetchone():
+                conn.execute(
+                    "UPDATE peers SET revoked_at_ms = coalesce(revoked_at_ms, ?) WHERE node_id = ?",
+                    (now_ms, node_or_key),
+                )
+                conn.execute(
+                    "UPDATE peer_keys SET revoked_at_ms = coalesce(revoked_at_ms, ?)"
+                    " WHERE node_id = ?",
+                    (now_ms, node_or_key),
+                )
+                _bump_directory(conn)
+                return f"revoked peer {node_or_key} and all its keys"
+            try:
+                kid = bytes.fromhex(node_or_key)
+            except ValueError:
+                kid = b""
+            row = conn.execute(
+                "SELECT node_id, purpose FROM peer_keys WHERE key_id = ?", (kid,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no peer or key id {node_or_key!r} in the directory")
+            conn.execute(
+                "UPDATE peer_keys SET revoked_at_ms = coalesce(revoked_at_ms, ?) WHERE key_id = ?",
+                (now_ms, kid),
+            )
+            _bump_directory(conn)
+            return f"revoked {row[1]} key {node_or_key} of {row[0]}"
+
+        return await self._db.write(job)
+
+    async def directory_version(self) -> int:
+        def job(conn: sqlite3.Connection) -> int:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'directory_version'").fetchone()
+            return int(row[0])
+
+        return await self._db.read(job)
+
+    async def load_directory(self) -> tuple[int, Directory]:
+        def job(conn: sqlite3.Connection) -> tuple[int, Directory]:
+            conn.execute("BEGIN")
+            try:
+                (version,) = conn.execute(
+                    "SELECT value FROM meta WHERE key = 'directory_version'"
+                ).fetchone()
+                keys: dict[str, list[PeerKey]] = {}
+                for kid, node, purpose, public, revoked in conn.execute(
+                    "SELECT key_id, node_id, purpose, public_key, revoked_at_ms FROM peer_keys"
+                    " ORDER BY added_at_ms, rowid"
+                ):
+                    keys.setdefault(node, []).append(
+                        PeerKey(
+                            key_id=kid,
+                            node_id=node,
+                            purpose=purpose,
+                            public_key=public,
+                            revoked=revoked is not None,
+                        )
+                    )
+                peers = [
+                    PeerRecord(
+                        node_id=node,
+                        country=country,
+                        name=name,
+                        endpoint=endpoint,
+                        fingerprint=fp,
+                        revoked=revoked is not None,
+                        keys=tuple(keys.get(node, ())),
+                    )
+                    for node, country, name, endpoint, fp, revoked in conn.execute(
+                        "SELECT node_id, country, name, endpoint, fingerprint, revoked_at_ms"
+                        " FROM peers"
+                    )
+                ]
+            finally:
+                conn.execute("COMMIT")
+            return int(version), Directory.of(peers)
+
+        return await self._db.read(job)
+
+    # --- our notices and the outbox ---------------------------------------------------------
+
+    async def create_notice(
+        self, notice: NoticeRow, payload: bytes, outbox: list[OutboxRow]
+    ) -> None:
+        """Store a notice (payload encrypted) and queue its envelopes, in one transaction."""
+
+        def job(conn: sqlite3.Connection) -> None:
+            dk_id, data_key = self._new_data_key(conn)
+            sealed = at_rest.seal_payload(data_key, payload, str(dk_id).encode())
+            conn.execute(
+                "INSERT INTO notices (notice_id, kind, sop_id, sop_version, state, created_at_ms,"
+                " drafter, data_key_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    notice.notice_id,
+                    notice.kind,
+                    notice.sop_id,
+                    notice.sop_version,
+                    notice.state,
+                    notice.created_at_ms,
+                    notice.drafter,
+                    dk_id,
+                    sealed,
+                ),
+            )
+            _insert_outbox(conn, outbox)
+
+        await self._db.write(job)
+
+    async def notice(self, notice_id: str) -> tuple[NoticeRow, list[RecipientState]]:
+        def job(conn: sqlite3.Connection) -> tuple[NoticeRow, list[RecipientState]]:
+            row = conn.execute(
+                "SELECT notice_id, kind, sop_id, sop_version, state, created_at_ms, drafter"
+                " FROM notices WHERE notice_id = ?",
+                (notice_id,),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no notice {notice_id!r} on this node")
+            recipients = [
+                RecipientState(
+                    peer=r[0],
+                    roles=r[1],
+                    message_id=r[2],
+                    state=r[3],
+                    attempts=r[4],
+                    last_error=r[5],
+                    delivered_at_ms=r[6],
+                    expires_at_ms=r[7],
+                )
+                for r in conn.execute(
+                    "SELECT peer, roles, message_id, state, attempts, last_error,"
+                    " delivered_at_ms, expires_at_ms FROM outbox WHERE notice_id = ?"
+                    " ORDER BY peer",
+                    (notice_id,),
+                )
+            ]
+            return NoticeRow(
+                notice_id=row[0],
+                kind=row[1],
+                sop_id=row[2],
+                sop_version=row[3],
+                state=row[4],
+                created_at_ms=row[5],
+                drafter=row[6],
+            ), recipients
+
+        return await self._db.read(job)
+
+    async def due_outbox(self, now_ms: int, limit: int) -> list[OutboxItem]:
+        def job(conn: sqlite3.Connection) -> list[OutboxItem]:
+            return [
+                OutboxItem(
+                    message_id=r[0],
+                    peer=r[1],
+                    envelope=r[2],
+                    header=r[3],
+                    expires_at_ms=r[4],
+                    attempts=r[5],
+                )
+                for r in conn.execute(
+                    "SELECT message_id, peer, envelope, header, expires_at_ms, attempts"
+                    " FROM outbox WHERE state = 'queued' AND next_attempt_ms <= ?"
+                    " ORDER BY next_attempt_ms LIMIT ?",
+                    (now_ms, limit),
+                )
+            ]
+
+        return await self._db.read(job)
+
+    async def next_outbox_attempt_ms(self) -> int | None:
+        def job(conn: sqlite3.Connection) -> int | None:
+            (value,) = conn.execute(
+                "SELECT min(next_attempt_ms) FROM outbox WHERE state = 'queued'"
+            ).fetchone()
+            return None if value is None else int(value)
+
+        return await self._db.read(job)
+
+    async def mark_delivered(
+        self, message_id: bytes, peer: str, receipt: bytes, delivered_at_ms: int
+    ) -> None:
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE outbox SET state = 'delivered', receipt = ?, delivered_at_ms = ?,"
+                " last_error = NULL, attempts = attempts + 1"
+                " WHERE message_id = ? AND peer = ? AND state = 'queued'",
+                (receipt, delivered_at_ms, message_id, peer),
+            )
+
+        await self._db.write(job)
+
+    async def mark_retry(
+        self, message_id: bytes, peer: str, next_attempt_ms: int, error: str
+    ) -> None:
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ?"
+                " WHERE message_id = ? AND peer = ? AND state = 'queued'",
+                (next_attempt_ms, error, message_id, peer),
+            )
+
+        await self._db.write(job)
+
+    async def mark_final(self, message_id: bytes, peer: str, state: str, error: str) -> None:
+        """End delivery of one envelope to one peer as `expired` or `rejected`."""
+
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?"
+                " WHERE message_id = ? AND peer = ? AND state = 'queued'",
+                (state, error, message_id, peer),
+            )
+
+        await self._db.write(job)
+
+    async def outbox_envelope(self, message_id: bytes) -> bytes:
+        def job(conn: sqlite3.Connection) -> bytes:
+            row = conn.execute(
+                "SELECT envelope FROM outbox WHERE message_id = ? LIMIT 1", (message_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no outgoing message {message_id.hex()} on this node")
+            return bytes(row[0])
+
+        return await self._db.read(job)
+
+    # --- inbox ------------------------------------------------------------------------------
+
+    async def accept(self, row: NewInboxRow) -> tuple[bool, bytes]:
+        """Store a received envelope once; returns (is_new, the receipt to answer with).
+
+        A second delivery of the same envelope gets the original receipt back; a different
+        envelope reusing a (sender, message id) pair is a replay and raises Replayed.
+        """
+
+        def job(conn: sqlite3.Connection) -> tuple[bool, bytes]:
+            existing = conn.execute(
+                "SELECT header_digest, receipt FROM inbox WHERE sender = ? AND message_id = ?",
+                (row.sender, row.message_id),
+            ).fetchone()
+            if existing is not None:
+                if existing[0] != row.header_digest:
+                    raise Replayed("a different envelope with this message id was received")
+                return False, bytes(existing[1])
+            dk_id, data_key = self._new_data_key(conn)
+            sealed = at_rest.seal_payload(data_key, row.payload, str(dk_id).encode())
+            conn.execute(
+                "INSERT INTO inbox (sender, message_id, notice_id, kind, sop_id, sop_version,"
+                " roles, header, header_digest, received_at_ms, receipt, data_key_id, payload)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row.sender,
+                    row.message_id,
+                    row.notice_id,
+                    row.kind,
+                    row.sop_id,
+                    row.sop_version,
+                    row.roles,
+                    row.header,
+                    row.header_digest,
+                    row.received_at_ms,
+                    row.receipt,
+                    dk_id,
+                    sealed,
+                ),
+            )
+            return True, row.receipt
+
+        return await self._db.write(job)
+
+    async def inbox(self, limit: int = 100) -> list[InboxEntry]:
+        def job(conn: sqlite3.Connection) -> list[InboxEntry]:
+            return [
+                _inbox_entry(r)
+                for r in conn.execute(
+                    # Only constant column lists are formatted in; values are bound.
+                    f"SELECT {_INBOX_COLUMNS} FROM inbox i JOIN data_keys d"  # noqa: S608
+                    " ON d.id = i.data_key_id ORDER BY i.id DESC LIMIT ?",
+                    (limit,),
+                )
+            ]
+
+        return await self._db.read(job)
+
+    async def inbox_item(self, ref: str) -> tuple[InboxEntry, bytes | None]:
+        """A received notice by inbox number, notice id or hex message id, with its payload.
+
+        The payload is None once retention has destroyed its data key.
+        """
+
+        def job(conn: sqlite3.Connection) -> tuple[InboxEntry, bytes | None]:
+            where, arg = _inbox_ref(ref)
+            rows = conn.execute(
+                f"SELECT {_INBOX_COLUMNS}, i.data_key_id, d.wrapped, i.payload FROM inbox i"  # noqa: S608
+                f" JOIN data_keys d ON d.id = i.data_key_id WHERE {where} ORDER BY i.id DESC",
+                (arg,),
+            ).fetchall()
+            if not rows:
+                raise NotFound(f"nothing in the inbox matches {ref!r}")
+            if len(rows) > 1:
+                raise NotFound(f"{ref!r} matches {len(rows)} messages; give the inbox number")
+            *columns, dk_id, wrapped, payload = rows[0]
+            return _inbox_entry(tuple(columns)), self._decrypt(dk_id, wrapped, payload)
+
+        return await self._db.read(job)
+
+
+_INBOX_COLUMNS = (
+    "i.id, i.sender, i.message_id, i.notice_id, i.kind, i.sop_id, i.sop_version, i.roles,"
+    " i.received_at_ms, d.wrapped IS NULL"
+)
+
+
+def _inbox_entry(r: Sequence[Any]) -> InboxEntry:
+    return InboxEntry(
+        id=int(r[0]),
+        sender=str(r[1]),
+        message_id=bytes(r[2]),
+        notice_id=str(r[3]),
+        kind=str(r[4]),
+        sop_id=str(r[5]),
+        sop_version=int(r[6]),
+        roles=str(r[7]),
+        received_at_ms=int(r[8]),
+        shredded=bool(r[9]),
+    )
+
+
+def _inbox_ref(ref: str) -> tuple[str, object]:
+    if ref.isdigit():
+        return "i.id = ?", int(ref)
+    if len(ref) == 32:
+        try:
+            return "i.message_id = ?", bytes.fromhex(ref)
+        except ValueError:
+            pass
+    return "i.notice_id = ?", ref
+
+
+def _bump_directory(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'directory_version'")
+
+
+def _insert_outbox(conn: sqlite3.Connection, rows: list[OutboxRow]) -> None:
+    conn.executemany(
+        "INSERT INTO outbox (message_id, peer, notice_id, roles, envelope, header,"
+        " created_at_ms, expires_at_ms, state, next_attempt_ms)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
+        [
+            (
+                r.message_id,
+                r.peer,
+                r.notice_id,
+                r.roles,
+                r.envelope,
+                r.header,
+                r.created_at_ms,
+                r.expires_at_ms,
+                r.created_at_ms,
+            )
+            for r in rows
+        ],
+    )
