@@ -118,7 +118,12 @@ def x25519(private_key: bytes, public_key: bytes) -> bytes:
 
 def seal_to(public_key: bytes, message: bytes) -> bytes:
     """Anonymous sealed box (ephemeral X25519 + XSalsa20-Poly1305) to `public_key`."""
-    return nacl.public.SealedBox(nacl.public.PublicKey(public_key)).encrypt(message)
+    try:
+        return nacl.public.SealedBox(nacl.public.PublicKey(public_key)).encrypt(message)
+    except (nacl.exceptions.RuntimeError, nacl.exceptions.ValueError, ValueError) as exc:
+        # libsodium refuses a low-order public key (all-zero shared secret) with a bare
+        # "Unexpected library error"; it is a refused key like any other.
+        raise CryptoFailure("cannot seal to this public key") from exc
 
 
 def unseal(private_key: bytes, sealed: bytes) -> bytes:
@@ -137,8 +142,6 @@ def aead_encrypt(key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> byte
 
 def aead_decrypt(key: bytes, nonce: bytes, ciphertext: bytes, aad: bytes) -> bytes:
     try:
-        return nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
-            ciphertext, aad, nonce, key
-        )
+        return nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(ciphertext, aad, nonce, key)
     except (nacl.exceptions.CryptoError, nacl.exceptions.ValueError, ValueError) as exc:
         raise CryptoFailure("AEAD authentication failed") from exc

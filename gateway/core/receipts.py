@@ -27,6 +27,8 @@ __all__ = [
     "make_rejection",
     "open_receipt",
     "open_rejection",
+    "receipt_signer",
+    "rejection_signer",
 ]
 
 RECEIPT_LABEL = b"gw-receipt-v1\0"
@@ -101,6 +103,16 @@ def open_receipt(
         header_digest=pb.header_digest,
         audit_checkpoint=pb.audit_checkpoint,
     )
+
+
+def receipt_signer(data: bytes) -> bytes:
+    """The unauthenticated signer key id of a SignedReceipt, to find the key to verify with."""
+    return decode(envelope_pb2.SignedReceipt, data, BadReceipt, "receipt").signer_key_id
+
+
+def rejection_signer(data: bytes) -> bytes:
+    """The unauthenticated signer key id of a SignedRejection."""
+    return decode(envelope_pb2.SignedRejection, data, BadReceipt, "rejection").signer_key_id
 
 
 def make_rejection(rejection: Rejection, signing: keys.SigningKeyPair) -> bytes:

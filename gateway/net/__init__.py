@@ -1,0 +1,1 @@
+"""HTTP at the edges: the peer endpoint (server) and the delivery workers (client)."""

@@ -1,0 +1,437 @@
+"""The node's use cases: send, receive, deliver, and the operator's peer and inbox actions.
+
+It calls the pure core and the store and knows no HTTP: gateway/net and the CLI stay thin and
+call it. Time comes from an injectable clock (milliseconds), so tests control it.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import cast
+
+from gateway._pb.gateway.v1 import notice_pb2
+from gateway.config import Config
+from gateway.core import envelope, receipts
+from gateway.core import notice as notices
+from gateway.core import sop as sops
+from gateway.core.card import NodeCard, open_card
+from gateway.core.directory import Directory
+from gateway.core.keys import fingerprints_match
+from gateway.errors import (
+    BadReceipt,
+    ConfigError,
+    FieldsNotAllowed,
+    MalformedPayload,
+    NotAParty,
+    Oversized,
+    PeerError,
+    UnknownSop,
+)
+from gateway.logs import get_logger
+from gateway.store.keyfiles import KeyMaterial
+from gateway.store.store import (
+    InboxEntry,
+    NewInboxRow,
+    NoticeRow,
+    OutboxItem,
+    OutboxRow,
+    RecipientState,
+    Store,
+)
+
+__all__ = ["NodeService", "SendResult", "system_clock_ms"]
+
+# Backoff between delivery attempts: 0.5 s doubling to 5 minutes, each delay drawn from
+# [half, full] ("equal jitter") so that many senders retrying one peer spread out.
+RETRY_BASE_MS = 500
+RETRY_CAP_MS = 5 * 60 * 1000
+# Rejections a peer may take back without anything changing on our side: the peer has not yet
+# imported our card, or our clocks disagree. Anything else is final.
+RETRYABLE_REJECTIONS = frozenset({"unknown_sender", "from_future"})
+
+log = get_logger()
+
+
+def system_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _new_notice_id() -> str:
+    return "N-" + random.SystemRandom().getrandbits(80).to_bytes(10, "big").hex().upper()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendResult:
+    notice_id: str
+    recipients: tuple[tuple[str, tuple[str, ...]], ...]  # (node id, roles)
+
+
+class NodeService:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        keys: KeyMaterial,
+        store: Store,
+        sop_set: sops.SopSet,
+        card_bytes: bytes,
+        clock: Callable[[], int] = system_clock_ms,
+    ) -> None:
+        self.config = config
+        self.node_id = config.node_id
+        self.card_bytes = card_bytes
+        self.sops = sop_set
+        self._keys = keys
+        self._store = store
+        self._clock = clock
+        self._directory_version = -1
+        self._directory = Directory.of(())
+        self.on_outbox: Callable[[], None] = lambda: None
+
+    # --- directory --------------------------------------------------------------------------
+
+    async def directory(self) -> Directory:
+        """The current directory; reloaded when an operator changed it (maybe from the CLI)."""
+        version = await self._store.directory_version()
+        if version != self._directory_version:
+            self._directory_version, self._directory = await self._store.load_directory()
+        return self._directory
+
+    async def add_peer(self, card_bytes: bytes, expected_fingerprint: str, source: str) -> NodeCard:
+        card = open_card(card_bytes, source=source)
+        if not fingerprints_match(expected_fingerprint, card.fingerprint):
+            raise ConfigError(
+                f"{source}: fingerprint mismatch: the card says {card.fingerprint}, you were"
+                f" given {expected_fingerprint}. Do not add this peer; check with its operator."
+            )
+        if card.node_id == self.node_id:
+            raise ConfigError(f"{source}: this is our own card")
+        await self._store.add_peer(card, card_bytes, self._clock())
+        log.info("peer_added", peer=card.node_id, fingerprint=card.fingerprint)
+        return card
+
+    async def revoke(self, node_or_key: str) -> str:
+        what = await self._store.revoke(node_or_key, self._clock())
+        log.warning("peer_revoked", ref=node_or_key)
+        return what
+
+    async def peer_endpoint(self, node_id: str) -> str | None:
+        peer = (await self.directory()).get(node_id)
+        return None if peer is None or peer.revoked else peer.endpoint
+
+    # --- sending ----------------------------------------------------------------------------
+
+    async def send(
+        self, document: Mapping[str, object], *, source: str, drafter: str
+    ) -> SendResult:
+        """Turn an officer's notice into envelopes per the SOP and queue them durably."""
+        now = self._clock()
+        notice = notices.parse_notice_document(document, source=source)
+        directory = await self.directory()
+        plan = sops.plan(
+            _plan_input(notice),
+            self.sops,
+            [
+                # Ourselves too: a role held by our own country is then covered, not missing.
+                sops.DirectoryEntry(node_id=self.node_id, country=self.config.country),
+                *(
+                    sops.DirectoryEntry(node_id=p.node_id, country=p.country, revoked=p.revoked)
+                    for p in directory.peers
+                ),
+            ],
+            self.node_id,
+            _utc(now),
+        )
+        sop = self.sops.get(plan.sop_id, plan.sop_version)
+        notice.notice_id = _new_notice_id()
+        notice.sender_node_id = self.node_id
+        notice.created_at_ms = now
+        notice.sop_id = sop.id
+        notice.sop_version = sop.version
+        notices.validate_notice(notice)
+        outbox: list[OutboxRow] = []
+        for view, group in _group_by_view(plan.recipients):
+            payload = notices.apply_view(notice, view).SerializeToString()
+            sealed = envelope.seal(
+                payload=payload,
+                notice_id=notice.notice_id,
+                kind=plan.rule.kind,
+                sop_id=sop.id,
+                sop_version=sop.version,
+                tlp=plan.tlp,
+                handling_code=plan.handling_code,
+                created_at_ms=now,
+                expires_at_ms=now + self.config.envelope_ttl_ms,
+                sender_node_id=self.node_id,
+                signing=self._keys.node.signing,
+                recipients=[directory.recipient_key(r.node_id) for r in group],
+            )
+            outbox.extend(
+                OutboxRow(
+                    message_id=sealed.message_id,
+                    peer=r.node_id,
+                    notice_id=notice.notice_id,
+                    roles=",".join(r.roles),
+                    envelope=sealed.data,
+                    header=sealed.header_bytes,
+                    created_at_ms=now,
+                    expires_at_ms=now + self.config.envelope_ttl_ms,
+                )
+                for r in group
+            )
+        row = NoticeRow(
+            notice_id=notice.notice_id,
+            kind=plan.rule.kind,
+            sop_id=sop.id,
+            sop_version=sop.version,
+            state="dispatched",
+            created_at_ms=now,
+            drafter=drafter,
+        )
+        await self._store.create_notice(row, notice.SerializeToString(), outbox)
+        log.info("notice_dispatched", notice_id=notice.notice_id, envelopes=len(outbox))
+        self.on_outbox()
+        return SendResult(
+            notice_id=notice.notice_id,
+            recipients=tuple((r.node_id, tuple(r.roles)) for r in plan.recipients),
+        )
+
+    async def status(self, notice_id: str) -> tuple[NoticeRow, list[RecipientState]]:
+        return await self._store.notice(notice_id)
+
+    async def export(self, message_id_hex: str) -> bytes:
+        try:
+            message_id = bytes.fromhex(message_id_hex)
+        except ValueError:
+            raise ConfigError(f"{message_id_hex!r} is not a hex message id") from None
+        return await self._store.outbox_envelope(message_id)
+
+    # --- delivery outcomes (called by gateway.net.delivery) ----------------------------------
+
+    async def due_outbox(self, limit: int) -> list[OutboxItem]:
+        return await self._store.due_outbox(self._clock(), limit)
+
+    async def record_receipt(self, item: OutboxItem, body: bytes) -> None:
+        directory = await self.directory()
+        try:
+            signer = receipts.receipt_signer(body)
+            receipt = receipts.open_receipt(
+                body,
+                signing_key=directory.signing_key(item.peer, signer),
+                message_id=item.message_id,
+                receiver_node_id=item.peer,
+                header_bytes=item.header,
+            )
+        except (BadReceipt, PeerError) as exc:
+            await self.record_failure(item, f"bad receipt: {exc}")
+            return
+        await self._store.mark_delivered(item.message_id, item.peer, body, receipt.received_at_ms)
+        log.info("envelope_delivered", message_id=item.message_id.hex(), peer=item.peer)
+
+    async def record_rejection(self, item: OutboxItem, body: bytes) -> None:
+        directory = await self.directory()
+        try:
+            rejection = receipts.open_rejection(
+                body,
+                signing_key=directory.signing_key(item.peer, receipts.rejection_signer(body)),
+                rejecter_node_id=item.peer,
+            )
+        except (BadReceipt, PeerError) as exc:
+            await self.record_failure(item, f"unverifiable rejection: {exc}")
+            return
+        error = f"rejected: {rejection.code}: {rejection.reason}"
+        log.warning(
+            "envelope_rejected_by_peer",
+            message_id=item.message_id.hex(),
+            peer=item.peer,
+            code=rejection.code,
+        )
+        if rejection.code in RETRYABLE_REJECTIONS:
+            await self.record_failure(item, error)
+        else:
+            await self._store.mark_final(item.message_id, item.peer, "rejected", error)
+
+    async def record_failure(self, item: OutboxItem, error: str) -> None:
+        now = self._clock()
+        ceiling = min(RETRY_CAP_MS, RETRY_BASE_MS << min(item.attempts, 20))
+        next_attempt = now + random.randint(ceiling // 2, ceiling)
+        if next_attempt >= item.expires_at_ms:
+            await self._store.mark_final(item.message_id, item.peer, "expired", error)
+            log.warning("envelope_expired", message_id=item.message_id.hex(), peer=item.peer)
+        else:
+            await self._store.mark_retry(item.message_id, item.peer, next_attempt, error)
+            log.info(
+                "delivery_retry",
+                message_id=item.message_id.hex(),
+                peer=item.peer,
+                attempts=item.attempts + 1,
+                error=error,
+            )
+
+    # --- receiving --------------------------------------------------------------------------
+
+    def reject_oversized(self, size: int | None) -> tuple[int, bytes]:
+        err = Oversized(f"envelope is larger than {envelope.MAX_ENVELOPE_BYTES} bytes")
+        return self._rejection(err, size=size)
+
+    async def receive(self, data: bytes) -> tuple[int, bytes]:
+        """Verify, decrypt and store one envelope; returns (HTTP status, signed answer)."""
+        now = self._clock()
+        directory = await self.directory()
+        try:
+            opened = envelope.open_envelope(
+                data,
+                node_id=self.node_id,
+                encryption=self._keys.node.encryption,
+                directory=directory,
+                now_ms=now,
+                check_header=self._check_header,
+                check_payload=self._check_payload,
+            )
+            header = opened.header
+            _, roles = opened.notice
+            digest = receipts.header_digest(opened.header_bytes)
+            receipt = receipts.make_receipt(
+                receipts.Receipt(
+                    message_id=header.message_id,
+                    sender_node_id=header.sender_node_id,
+                    receiver_node_id=self.node_id,
+                    received_at_ms=now,
+                    header_digest=digest,
+                    audit_checkpoint=b"",
+                ),
+                self._keys.node.signing,
+            )
+            is_new, answer = await self._store.accept(
+                NewInboxRow(
+                    sender=header.sender_node_id,
+                    message_id=header.message_id,
+                    notice_id=header.notice_id,
+                    kind=header.kind,
+                    sop_id=header.sop_id,
+                    sop_version=header.sop_version,
+                    roles=",".join(roles),
+                    header=opened.header_bytes,
+                    header_digest=digest,
+                    received_at_ms=now,
+                    receipt=receipt,
+                    payload=opened.payload,
+                )
+            )
+        except PeerError as err:
+            return self._rejection(err, size=len(data))
+        log.info(
+            "envelope_received" if is_new else "envelope_duplicate",
+            message_id=header.message_id.hex(),
+            peer=header.sender_node_id,
+            notice_id=header.notice_id,
+        )
+        return 200, answer
+
+    async def import_envelope(self, data: bytes) -> None:
+        """Offline transfer: the same checks as the peer endpoint; raises on rejection."""
+        status, answer = await self.receive(data)
+        if status != 200:
+            rejection = receipts.open_rejection(
+                answer,
+                signing_key=self._keys.node.signing.public_key,
+                rejecter_node_id=self.node_id,
+            )
+            raise ConfigError(f"envelope refused: {rejection.code}: {rejection.reason}")
+
+    def _check_header(self, header: envelope.EnvelopeHeader) -> None:
+        sop = self.sops.get(header.sop_id, header.sop_version)  # UnknownSop if we lack it
+        if not sop.is_party(header.sender_node_id):
+            raise NotAParty(f"{header.sender_node_id} is not a party to SOP {header.sop_id}")
+        if sop.rule_for(header.kind) is None:
+            raise UnknownSop(f"SOP {header.sop_id} has no rule for {header.kind} notices")
+
+    def _check_payload(
+        self, header: envelope.EnvelopeHeader, payload: bytes
+    ) -> tuple[object, tuple[str, ...]]:
+        notice = notices.decode_notice(payload)
+        notices.validate_notice(notice)
+        if (
+            notice.notice_id != header.notice_id
+            or notice.sender_node_id != header.sender_node_id
+            or notices.kind_name(notice.kind) != header.kind
+            or notice.sop_id != header.sop_id
+            or notice.sop_version != header.sop_version
+        ):
+            raise MalformedPayload("the notice does not match its envelope header")
+        sop = self.sops.get(header.sop_id, header.sop_version)
+        roles = set(sops.role_of(self.config.country, notices.routing(notice)))
+        if sop.is_party(self.node_id):
+            roles.add("parties")
+        view = sops.allowed_view(sop, header.kind, roles)
+        if not view:
+            raise FieldsNotAllowed(f"the SOP gives {self.node_id} no role in this notice")
+        sops.check_fields(view, notices.present_fields(notice))
+        granted = tuple(
+            r for r in sops.ROLES if r in roles and _rule_sends_to(sop, header.kind, r)
+        )
+        return notice, granted
+
+    def _rejection(self, err: PeerError, *, size: int | None) -> tuple[int, bytes]:
+        log.warning("envelope_refused", code=err.code, reason=str(err), size=size)
+        body = receipts.make_rejection(
+            receipts.Rejection(
+                message_id=b"",
+                rejecter_node_id=self.node_id,
+                code=err.code,
+                reason=str(err),
+                rejected_at_ms=self._clock(),
+            ),
+            self._keys.node.signing,
+        )
+        return err.status, body
+
+    # --- inbox ------------------------------------------------------------------------------
+
+    async def inbox(self, limit: int = 100) -> list[InboxEntry]:
+        return await self._store.inbox(limit)
+
+    async def show(self, ref: str) -> tuple[InboxEntry, dict[str, object] | None]:
+        entry, payload = await self._store.inbox_item(ref)
+        if payload is None:
+            return entry, None
+        return entry, notices.notice_to_document(notices.decode_notice(payload))
+
+
+def _plan_input(notice: notice_pb2.Notice) -> sops.PlanInput:
+    routing = notices.routing(notice)
+    identified = routing.identified_at_ms
+    return sops.PlanInput(
+        kind=cast(sops.Kind, routing.kind),
+        sop_id=notice.sop_id or None,
+        origin=routing.origin,
+        transit=routing.transit,
+        destination=routing.destination,
+        identified_at=None
+        if identified is None
+        else datetime.fromtimestamp(identified / 1000, UTC),
+        present_fields=notices.present_fields(notice),
+    )
+
+
+def _group_by_view(
+    recipients: tuple[sops.Recipient, ...],
+) -> list[tuple[frozenset[str], list[sops.Recipient]]]:
+    """Recipients that see the same fields share one envelope (DESIGN.md section 5)."""
+    groups: dict[frozenset[str], list[sops.Recipient]] = {}
+    for recipient in recipients:
+        groups.setdefault(recipient.view, []).append(recipient)
+    return list(groups.items())
+
+
+def _rule_sends_to(sop: sops.Sop, kind: str, role: str) -> bool:
+    rule = sop.rule_for(kind)
+    return rule is not None and role in rule.to
+
+
+def _utc(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)

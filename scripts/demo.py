@@ -1,0 +1,120 @@
+"""`make demo`: three nodes on loopback exchange a victim-identification notice under an SOP.
+
+France (destination) identifies a victim and notifies Brazil (origin) and Honduras (transit)
+under sops/para8-victim-notification.toml. Each node is a separate `gateway serve` process on
+127.0.0.1. Exits 0 when every step checked out, or non-zero naming the step that failed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from gateway.localnet import LocalNode, wait_for  # noqa: E402
+
+WORK = ROOT / "demo-data"
+NOTICE = ROOT / "tests" / "fixtures" / "notices" / "victim-identification.toml"
+STEPS = 7
+
+
+class StepFailed(Exception):
+    pass
+
+
+def step(n: int, text: str) -> None:
+    print(f"\n[{n}/{STEPS}] {text}", flush=True)
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise StepFailed(message)
+    print(f"      ok: {message}")
+
+
+def main() -> int:
+    started = time.monotonic()
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir()
+    fr = LocalNode("fr-ncp", "FR", "France - OCRTEH (destination)", WORK / "fr-ncp")
+    br = LocalNode("br-ncp", "BR", "Brazil - national focal point (origin)", WORK / "br-ncp")
+    hn = LocalNode("hn-ncp", "HN", "Honduras - national focal point (transit)", WORK / "hn-ncp")
+    nodes = [fr, br, hn]
+    current = 0
+    try:
+        current = 1
+        step(1, "Create three nodes, each with its own keys (files mode 0600)")
+        for node in nodes:
+            fingerprint = node.init()
+            print(f"      {node.node_id:8} {node.name:42} fingerprint {fingerprint}")
+        check(all((n.data_dir / "keys" / "signing.key").stat().st_mode & 0o077 == 0 for n in nodes),
+              "no key file is readable by other users")
+
+        current = 2
+        step(2, "Exchange cards; each operator confirms the fingerprint before trusting a peer")
+        for node in nodes:
+            node.trust([o for o in nodes if o is not node])
+        bad = fr.gateway("peer", "add", str(WORK / "br-ncp.gwcard"), "--fingerprint",
+                         "0000 0000 0000 0000 0000 0000 0000 0000", check=False)
+        check(bad.returncode == 2 and b"fingerprint mismatch" in bad.stderr,
+              "a card with a wrong fingerprint is refused")
+        check(len(fr.json("peer", "list")) == 2, "France trusts Brazil and Honduras")
+
+        current = 3
+        step(3, "Start the three nodes on 127.0.0.1 (separate processes)")
+        for node in nodes:
+            node.start()
+            print(f"      {node.node_id:8} listening on {node.endpoint}")
+
+        current = 4
+        step(4, f"France sends a victim-identification notice ({NOTICE.relative_to(ROOT)})")
+        sent = fr.json("send", str(NOTICE))
+        notice_id = sent["notice_id"]
+        for r in sent["recipients"]:
+            print(f"      -> {r['node_id']:8} as {', '.join(r['roles'])}")
+        check({r["node_id"] for r in sent["recipients"]} == {"br-ncp", "hn-ncp"},
+              f"notice {notice_id} routed by the SOP to the origin and transit countries")
+
+        current = 5
+        step(5, "Wait for delivery: each receiver verifies, stores, and signs a receipt")
+
+        def all_delivered() -> dict | None:
+            status = fr.json("status", notice_id)
+            return status if all(r["state"] == "delivered" for r in status["recipients"]) else None
+
+        status = wait_for(all_delivered, timeout=30, what="both receipts")
+        for r in status["recipients"]:
+            print(f"      {r['node_id']:8} delivered, signed receipt verified at {r['delivered_at']}")
+        check(True, "both receipts verified by France against the receivers' signing keys")
+
+        current = 6
+        step(6, "Brazil (origin) opens the full notice; Honduras (transit) gets no victim data")
+        br_notice = br.json("show", notice_id)["notice"]
+        hn_notice = hn.json("show", notice_id)["notice"]
+        print(f"      Brazil sees groups:   {', '.join(sorted(k for k in br_notice if isinstance(br_notice[k], dict)))}")
+        print(f"      Honduras sees groups: {', '.join(sorted(k for k in hn_notice if isinstance(hn_notice[k], dict)))}")
+        check("victim" in br_notice, "Brazil, the origin country, received the victim group")
+        check("victim" not in hn_notice, "Honduras, a transit country, did not receive the victim group")
+        check("modus_operandi" in hn_notice, "Honduras received the route and the means")
+
+        current = 7
+        step(7, "Stop the nodes")
+        for node in nodes:
+            node.stop()
+        check(True, "all nodes stopped")
+    except (StepFailed, RuntimeError, TimeoutError, KeyError) as exc:
+        print(f"\nDEMO FAILED at step {current}: {exc}", file=sys.stderr)
+        for node in nodes:
+            node.stop()
+        print(f"node logs are in {WORK}", file=sys.stderr)
+        return 1
+    print(f"\nDemo finished in {time.monotonic() - started:.1f}s. Data and logs: {WORK}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
