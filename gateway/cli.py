@@ -8,9 +8,9 @@ lines on stderr, never a traceback for a user's mistake.
 from __future__ import annotations
 
 import argparse
-import logging
 import asyncio
 import json
+import logging
 import os
 import sys
 import time

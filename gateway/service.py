@@ -90,7 +90,9 @@ class NodeService:
         self._clock = clock
         self._directory_version = -1
         self._directory = Directory.of(())
+        # Hooks for the edges: wake the delivery workers; observe deliveries (benchmarks, alerts).
         self.on_outbox: Callable[[], None] = lambda: None
+        self.on_delivered: Callable[[OutboxItem, receipts.Receipt], None] = lambda i, r: None
 
     # --- directory --------------------------------------------------------------------------
 
@@ -230,6 +232,7 @@ class NodeService:
             await self.record_failure(item, f"bad receipt: {exc}")
             return
         await self._store.mark_delivered(item.message_id, item.peer, body, receipt.received_at_ms)
+        self.on_delivered(item, receipt)
         log.info("envelope_delivered", message_id=item.message_id.hex(), peer=item.peer)
 
     async def record_rejection(self, item: OutboxItem, body: bytes) -> None:
@@ -371,9 +374,7 @@ class NodeService:
         if not view:
             raise FieldsNotAllowed(f"the SOP gives {self.node_id} no role in this notice")
         sops.check_fields(view, notices.present_fields(notice))
-        granted = tuple(
-            r for r in sops.ROLES if r in roles and _rule_sends_to(sop, header.kind, r)
-        )
+        granted = tuple(r for r in sops.ROLES if r in roles and _rule_sends_to(sop, header.kind, r))
         return notice, granted
 
     def _rejection(self, err: PeerError, *, size: int | None) -> tuple[int, bytes]:

@@ -63,6 +63,10 @@ class NodeCard:
         ):
             if len(key) != crypto.KEY_BYTES:
                 raise ConfigError(f"card {what} must be {crypto.KEY_BYTES} bytes")
+        try:
+            crypto.seal_to(self.encryption_key, b"\0" * crypto.KEY_BYTES)
+        except crypto.CryptoFailure as exc:
+            raise ConfigError("card encryption key is a low-order point; refusing it") from exc
         if self.signing_key == self.audit_key:
             raise ConfigError("card signing and audit keys must differ")
         if self.valid_until_ms <= self.valid_from_ms:

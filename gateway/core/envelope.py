@@ -252,7 +252,10 @@ def seal(
         key_commitment=key_commitment(content_key),
     )
     header_bytes = header.to_bytes()
-    stanzas = [crypto.seal_to(r.encryption_key, content_key) for r in recipients]
+    try:
+        stanzas = [crypto.seal_to(r.encryption_key, content_key) for r in recipients]
+    except crypto.CryptoFailure as exc:
+        raise ConfigError("a recipient's encryption key is unusable (low order)") from exc
     ciphertext = crypto.aead_encrypt(content_key, header.nonce, payload, header_bytes)
     signature = signing.sign(ENVELOPE_LABEL, signing_message(header_bytes, stanzas, ciphertext))
     data = envelope_pb2.SignedEnvelope(

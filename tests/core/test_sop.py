@@ -211,17 +211,23 @@ def test_para8_follow_ups_never_widen_a_roles_view(shipped: SopSet) -> None:
     sop = shipped.latest("para8-victim-notification")
     first = sop.rule_for("victim_identification")
     assert first is not None
+    victim = [p for p in FIELD_PATHS if p.startswith("victim.")]
     for kind in ("acknowledgement", "correction", "withdrawal"):
         rule = sop.rule_for(kind)
         assert rule is not None and rule.to == first.to
         for role in rule.to:
-            victim = [p for p in FIELD_PATHS if p.startswith("victim.")]
             widened = [
                 p
                 for p in victim
                 if is_granted(p, rule.granted(role)) and not is_granted(p, first.granted(role))
             ]
             assert widened == [], (kind, role)
+    # A transit state gets no victim field at all, in any rule of this procedure.
+    for kind in sop.kinds:
+        rule = sop.rule_for(kind)
+        assert rule is not None and "transit" in rule.to
+        seen = [p for p in victim if is_granted(p, rule.granted("transit"))]
+        assert seen == [], kind
 
 
 def test_para10_goes_to_every_party_without_personal_data(shipped: SopSet) -> None:
@@ -695,14 +701,13 @@ def test_shipped_file_error_points_at_its_line() -> None:
     source, text = next(
         f for f in shipped_files() if f[0].endswith("para8-victim-notification.toml")
     )
-    broken = text.replace(
-        '"victim.age_band", "victim.sex"]', '"victim.age_band", "victim.name"]', 1
-    )
+    origin = 'origin = ["case", "victim", "facts", "modus_operandi", "handling"]\n'
+    broken = text.replace(origin, origin.replace('"handling"]', '"handling", "victim.name"]'), 1)
     assert broken != text
     with pytest.raises(SopError) as caught:
         parse_sop(broken, source=source)
     assert str(caught.value).startswith(f"{source}:{line_of(broken, 'victim.name')}: ")
-    assert "fields.transit" in str(caught.value)
+    assert "fields.origin" in str(caught.value)
 
 
 def test_model_rejects_invalid_values_built_in_code() -> None:
@@ -903,7 +908,8 @@ def test_plan_minimises_each_roles_view(shipped: SopSet) -> None:
     assert views["br-ncp"] == item.present_fields  # the origin sees everything present
     transit = views["co-ncp"]
     assert transit == views["pa-ncp"]
-    assert {p for p in transit if p.startswith("victim.")} == {"victim.age_band", "victim.sex"}
+    assert {p for p in transit if p.startswith("victim.")} == set()  # no victim field at all
+    assert "victim.age_band" not in transit and "victim.sex" not in transit
     assert "victim.family_name" not in transit and "victim.identity_documents" not in transit
     assert {"facts.means", "modus_operandi.route_legs", "case.transit_countries"} <= transit
     for view in views.values():
@@ -1175,14 +1181,17 @@ def test_role_of_finds_every_role_of_a_country() -> None:
 def test_allowed_view_and_check_fields(shipped: SopSet) -> None:
     sop = shipped.latest("para8-victim-notification")
     transit = allowed_view(sop, "victim_identification", {"transit"})
-    check_fields(transit, {"case.reference", "victim.age_band", "facts.means"})
+    check_fields(transit, {"case.reference", "modus_operandi.route_legs", "facts.means"})
     with pytest.raises(FieldsNotAllowed) as caught:
         check_fields(
             transit, {"victim.sex", "victim.family_name", "victim.date_of_birth", "case.reference"}
         )
     message = str(caught.value)
-    assert "victim.date_of_birth, victim.family_name" in message
-    assert "victim.sex" not in message and "case.reference" not in message
+    assert "3 field(s)" in message
+    assert "victim.date_of_birth, victim.family_name, victim.sex" in message
+    assert "case.reference" not in message and "facts.means" not in message
+    with pytest.raises(FieldsNotAllowed, match=r"1 field\(s\).*: victim\.age_band$"):
+        check_fields(transit, {"case.reference", "victim.age_band", "facts.means"})
     assert caught.value.code == "fields_not_allowed"
     both = allowed_view(sop, "victim_identification", {"origin", "transit"})
     assert "victim" in both
