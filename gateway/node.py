@@ -73,7 +73,7 @@ def create_app(data_dir: Path, *, clock: Callable[[], int] = system_clock_ms) ->
             app[SERVICE] = service
             async with aiohttp.ClientSession() as session:
                 delivery = DeliveryManager(service, session)
-                service.on_outbox = delivery.wake
+                service.on_outbox = delivery.enqueue
                 app[DELIVERY] = delivery
                 delivery.start()
                 try:

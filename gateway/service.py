@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
@@ -68,6 +68,7 @@ def _new_notice_id() -> str:
 class SendResult:
     notice_id: str
     recipients: tuple[tuple[str, tuple[str, ...]], ...]  # (node id, roles)
+    message_ids: tuple[tuple[str, bytes], ...]  # (node id, message id of its envelope)
 
 
 class NodeService:
@@ -91,14 +92,14 @@ class NodeService:
         self._directory_version = -1
         self._directory = Directory.of(())
         # Hooks for the edges: wake the delivery workers; observe deliveries (benchmarks, alerts).
-        self.on_outbox: Callable[[], None] = lambda: None
+        self.on_outbox: Callable[[list[OutboxItem]], None] = lambda items: None
         self.on_delivered: Callable[[OutboxItem, receipts.Receipt], None] = lambda i, r: None
 
     # --- directory --------------------------------------------------------------------------
 
     async def directory(self) -> Directory:
         """The current directory; reloaded when an operator changed it (maybe from the CLI)."""
-        version = await self._store.directory_version()
+        version = self._store.directory_version()
         if version != self._directory_version:
             self._directory_version, self._directory = await self._store.load_directory()
         return self._directory
@@ -131,8 +132,13 @@ class NodeService:
         self, document: Mapping[str, object], *, source: str, drafter: str
     ) -> SendResult:
         """Turn an officer's notice into envelopes per the SOP and queue them durably."""
+        return await self.dispatch(
+            notices.parse_notice_document(document, source=source), drafter=drafter
+        )
+
+    async def dispatch(self, notice: notice_pb2.Notice, *, drafter: str) -> SendResult:
+        """Plan, seal and queue a parsed notice (its ids and times are set here)."""
         now = self._clock()
-        notice = notices.parse_notice_document(document, source=source)
         directory = await self.directory()
         plan = sops.plan(
             _plan_input(notice),
@@ -196,10 +202,23 @@ class NodeService:
         )
         await self._store.create_notice(row, notice.SerializeToString(), outbox)
         log.info("notice_dispatched", notice_id=notice.notice_id, envelopes=len(outbox))
-        self.on_outbox()
+        self.on_outbox(
+            [
+                OutboxItem(
+                    message_id=r.message_id,
+                    peer=r.peer,
+                    envelope=r.envelope,
+                    header=r.header,
+                    expires_at_ms=r.expires_at_ms,
+                    attempts=0,
+                )
+                for r in outbox
+            ]
+        )
         return SendResult(
             notice_id=notice.notice_id,
             recipients=tuple((r.node_id, tuple(r.roles)) for r in plan.recipients),
+            message_ids=tuple((row.peer, row.message_id) for row in outbox),
         )
 
     async def status(self, notice_id: str) -> tuple[NoticeRow, list[RecipientState]]:
@@ -214,8 +233,10 @@ class NodeService:
 
     # --- delivery outcomes (called by gateway.net.delivery) ----------------------------------
 
-    async def due_outbox(self, limit: int) -> list[OutboxItem]:
-        return await self._store.due_outbox(self._clock(), limit)
+    async def due_outbox(
+        self, limit: int, skip: Set[tuple[bytes, str]] = frozenset()
+    ) -> list[OutboxItem]:
+        return await self._store.due_outbox(self._clock(), limit, skip)
 
     async def record_receipt(self, item: OutboxItem, body: bytes) -> None:
         directory = await self.directory()

@@ -36,6 +36,10 @@ def check(condition: bool, message: str) -> None:
     print(f"      ok: {message}")
 
 
+def groups(notice: dict[str, object]) -> list[str]:
+    return sorted(k for k, v in notice.items() if isinstance(v, dict))
+
+
 def main() -> int:
     started = time.monotonic()
     shutil.rmtree(WORK, ignore_errors=True)
@@ -51,17 +55,27 @@ def main() -> int:
         for node in nodes:
             fingerprint = node.init()
             print(f"      {node.node_id:8} {node.name:42} fingerprint {fingerprint}")
-        check(all((n.data_dir / "keys" / "signing.key").stat().st_mode & 0o077 == 0 for n in nodes),
-              "no key file is readable by other users")
+        check(
+            all((n.data_dir / "keys" / "signing.key").stat().st_mode & 0o077 == 0 for n in nodes),
+            "no key file is readable by other users",
+        )
 
         current = 2
         step(2, "Exchange cards; each operator confirms the fingerprint before trusting a peer")
         for node in nodes:
             node.trust([o for o in nodes if o is not node])
-        bad = fr.gateway("peer", "add", str(WORK / "br-ncp.gwcard"), "--fingerprint",
-                         "0000 0000 0000 0000 0000 0000 0000 0000", check=False)
-        check(bad.returncode == 2 and b"fingerprint mismatch" in bad.stderr,
-              "a card with a wrong fingerprint is refused")
+        bad = fr.gateway(
+            "peer",
+            "add",
+            str(WORK / "br-ncp.gwcard"),
+            "--fingerprint",
+            "0000 0000 0000 0000 0000 0000 0000 0000",
+            check=False,
+        )
+        check(
+            bad.returncode == 2 and b"fingerprint mismatch" in bad.stderr,
+            "a card with a wrong fingerprint is refused",
+        )
         check(len(fr.json("peer", "list")) == 2, "France trusts Brazil and Honduras")
 
         current = 3
@@ -76,8 +90,10 @@ def main() -> int:
         notice_id = sent["notice_id"]
         for r in sent["recipients"]:
             print(f"      -> {r['node_id']:8} as {', '.join(r['roles'])}")
-        check({r["node_id"] for r in sent["recipients"]} == {"br-ncp", "hn-ncp"},
-              f"notice {notice_id} routed by the SOP to the origin and transit countries")
+        check(
+            {r["node_id"] for r in sent["recipients"]} == {"br-ncp", "hn-ncp"},
+            f"notice {notice_id} routed by the SOP to the origin and transit countries",
+        )
 
         current = 5
         step(5, "Wait for delivery: each receiver verifies, stores, and signs a receipt")
@@ -88,17 +104,22 @@ def main() -> int:
 
         status = wait_for(all_delivered, timeout=30, what="both receipts")
         for r in status["recipients"]:
-            print(f"      {r['node_id']:8} delivered, signed receipt verified at {r['delivered_at']}")
+            print(
+                f"      {r['node_id']:8} delivered, signed receipt verified at {r['delivered_at']}"
+            )
         check(True, "both receipts verified by France against the receivers' signing keys")
 
         current = 6
         step(6, "Brazil (origin) opens the full notice; Honduras (transit) gets no victim data")
         br_notice = br.json("show", notice_id)["notice"]
         hn_notice = hn.json("show", notice_id)["notice"]
-        print(f"      Brazil sees groups:   {', '.join(sorted(k for k in br_notice if isinstance(br_notice[k], dict)))}")
-        print(f"      Honduras sees groups: {', '.join(sorted(k for k in hn_notice if isinstance(hn_notice[k], dict)))}")
+        print(f"      Brazil sees groups:   {', '.join(groups(br_notice))}")
+        print(f"      Honduras sees groups: {', '.join(groups(hn_notice))}")
         check("victim" in br_notice, "Brazil, the origin country, received the victim group")
-        check("victim" not in hn_notice, "Honduras, a transit country, did not receive the victim group")
+        check(
+            "victim" not in hn_notice,
+            "Honduras, a transit country, did not receive the victim group",
+        )
         check("modus_operandi" in hn_notice, "Honduras received the route and the means")
 
         current = 7
@@ -106,12 +127,13 @@ def main() -> int:
         for node in nodes:
             node.stop()
         check(True, "all nodes stopped")
-    except (StepFailed, RuntimeError, TimeoutError, KeyError) as exc:
-        print(f"\nDEMO FAILED at step {current}: {exc}", file=sys.stderr)
-        for node in nodes:
-            node.stop()
+    except Exception as exc:  # any failure: say which step, and leave no node running
+        print(f"\nDEMO FAILED at step {current}: {type(exc).__name__}: {exc}", file=sys.stderr)
         print(f"node logs are in {WORK}", file=sys.stderr)
         return 1
+    finally:
+        for node in nodes:
+            node.stop()
     print(f"\nDemo finished in {time.monotonic() - started:.1f}s. Data and logs: {WORK}")
     return 0
 

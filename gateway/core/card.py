@@ -26,14 +26,14 @@ ENDPOINT_RE = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~/-]*)?$"
 
 
 def check_node_id(node_id: str) -> None:
-    if not NODE_ID_RE.match(node_id):
+    if not NODE_ID_RE.fullmatch(node_id):
         raise ConfigError(
             f"node id {node_id!r} is not valid: use 2-63 lower-case letters, digits and '-'"
         )
 
 
 def check_country(country: str) -> None:
-    if not COUNTRY_RE.match(country):
+    if not COUNTRY_RE.fullmatch(country):
         raise ConfigError(f"country {country!r} is not an ISO 3166-1 alpha-2 code such as 'FR'")
 
 
@@ -52,7 +52,7 @@ class NodeCard:
     def __post_init__(self) -> None:
         check_node_id(self.node_id)
         check_country(self.country)
-        if not ENDPOINT_RE.match(self.endpoint):
+        if not ENDPOINT_RE.fullmatch(self.endpoint):
             raise ConfigError(f"endpoint {self.endpoint!r} is not an http(s) base URL")
         if not 0 < len(self.name) <= 200:
             raise ConfigError("card name must be 1-200 characters")

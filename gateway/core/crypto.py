@@ -36,8 +36,10 @@ __all__ = [
     "aead_encrypt",
     "blake2b_256",
     "ct_equal",
+    "ed25519_keypair",
     "ed25519_public_key",
     "ed25519_sign",
+    "ed25519_sign_expanded",
     "ed25519_verify",
     "random_bytes",
     "seal_to",
@@ -91,6 +93,18 @@ def ed25519_sign(seed: bytes, message: bytes) -> bytes:
     return nacl.signing.SigningKey(seed).sign(message).signature
 
 
+def ed25519_keypair(seed: bytes) -> tuple[bytes, bytes]:
+    """(public key, libsodium's 64-byte expanded secret key) for a 32-byte seed."""
+    public, secret = nacl.bindings.crypto_sign_seed_keypair(seed)
+    return public, secret
+
+
+def ed25519_sign_expanded(secret_key: bytes, message: bytes) -> bytes:
+    """Sign with an expanded secret key from ed25519_keypair (no per-call key derivation)."""
+    signed: bytes = nacl.bindings.crypto_sign(message, secret_key)
+    return signed[:ED25519_SIGNATURE_BYTES]
+
+
 def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> None:
     """Raise CryptoFailure unless `signature` is a valid signature of `message`."""
     if len(signature) != ED25519_SIGNATURE_BYTES:
@@ -126,8 +140,11 @@ def seal_to(public_key: bytes, message: bytes) -> bytes:
         raise CryptoFailure("cannot seal to this public key") from exc
 
 
-def unseal(private_key: bytes, sealed: bytes) -> bytes:
+def unseal(private_key: bytes, sealed: bytes, public_key: bytes | None = None) -> bytes:
+    """Open a sealed box; pass `public_key` when known to skip recomputing it (hot path)."""
     try:
+        if public_key is not None:
+            return nacl.bindings.crypto_box_seal_open(sealed, public_key, private_key)
         return nacl.public.SealedBox(nacl.public.PrivateKey(private_key)).decrypt(sealed)
     except (nacl.exceptions.CryptoError, nacl.exceptions.ValueError, ValueError) as exc:
         raise CryptoFailure("sealed box does not open") from exc

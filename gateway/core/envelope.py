@@ -345,7 +345,7 @@ def open_envelope(
     if len(stanza) != crypto.SEALED_KEY_BYTES:
         raise BadStanza(f"stanza must be {crypto.SEALED_KEY_BYTES} bytes")
     try:
-        content_key = crypto.unseal(encryption.private_key, stanza)
+        content_key = crypto.unseal(encryption.private_key, stanza, encryption.public_key)
     except crypto.CryptoFailure as exc:
         raise BadStanza("our stanza does not open") from exc
     if len(content_key) != crypto.AEAD_KEY_BYTES or not crypto.ct_equal(

@@ -19,9 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, cast
+from typing import Any, Final, cast
 
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 from google.protobuf.message import DecodeError, Message
@@ -365,45 +365,75 @@ def _problems(notice: notice_pb2.Notice) -> Iterator[tuple[str, str]]:
 
 
 def _message_problems(msg: Message, path: str) -> Iterator[tuple[str, str]]:
-    for field in _fields(msg):
-        where = f"{path}.{field.name}"
-        value = getattr(msg, field.name)
-        if field.message_type is not None:  # only repeated sub-messages below a group
+    # ListFields gives only the fields that carry a value; unset fields break no rule. With the
+    # per-field rules looked up once (_rule), this stays cheap on the receive path.
+    for field, value in msg.ListFields():
+        name, is_message, is_repeated, is_enum, check = _rule(field)
+        if is_message:  # only repeated sub-messages below a group
             for i, item in enumerate(value):
-                yield from _message_problems(item, f"{where}[{i}]")
-        elif field.is_repeated:
-            for i, item in enumerate(value):
-                problem = _value_problem(field, item, required=True)
-                if problem:
-                    yield f"{where}[{i}]", problem
-            if field.enum_type is not None and len(set(value)) != len(value):
-                yield where, "lists the same code more than once"
-        else:
-            problem = _value_problem(field, value, required=False)
+                yield from _message_problems(item, f"{path}.{name}[{i}]")
+            continue
+        if is_repeated:
+            if check is not None:
+                for i, item in enumerate(value):
+                    problem = check(item)
+                    if problem:
+                        yield f"{path}.{name}[{i}]", problem
+            if is_enum and len(set(value)) != len(value):
+                yield f"{path}.{name}", "lists the same code more than once"
+        elif check is not None:
+            problem = check(value)
             if problem:
-                yield where, problem
+                yield f"{path}.{name}", problem
+
+
+@functools.cache
+def _rule(
+    field: FieldDescriptor,
+) -> tuple[str, bool, bool, bool, Callable[[Any], str | None] | None]:
+    return (
+        field.name,
+        field.message_type is not None,
+        field.is_repeated,
+        field.enum_type is not None,
+        _checker(field),
+    )
 
 
 def _value_problem(field: FieldDescriptor, value: object, *, required: bool) -> str | None:
     """What is wrong with one value; a list item is `required`, a single field may be unset."""
     if not value and not required:
         return None
+    check = _checker(field)
+    return None if check is None else check(value)
+
+
+@functools.cache
+def _checker(field: FieldDescriptor) -> Callable[[Any], str | None] | None:
+    """The rule for one field's values, built once per field (this runs on every receive)."""
     if field.enum_type is not None:
-        if value not in _code_names(field.enum_type):
-            return f"must be one of: {', '.join(_codes(field.enum_type))}"
-    elif field.name in _COUNTRY_FIELDS:
-        if not _COUNTRY_RE.fullmatch(cast("str", value)):
-            return "must be an ISO 3166-1 alpha-2 country code: two capital letters, e.g. FR"
-    elif field.name in _LANGUAGE_FIELDS:
-        if not _LANGUAGE_RE.fullmatch(cast("str", value)):
-            return "must be an ISO 639-1 language code: two small letters, e.g. pt"
-    elif field.name in _DATE_FIELDS:
-        if not _is_date(cast("str", value)):
-            return "must be a real date written YYYY-MM-DD, e.g. 2025-03-14"
-    elif field.name in _INSTANT_KEYS:
-        if not 0 < cast("int", value) <= _MAX_MS:
-            return "must be a time between 1970 and 9999"
+        names = _code_names(field.enum_type)
+        wrong = f"must be one of: {', '.join(_codes(field.enum_type))}"
+        return lambda v: None if v in names else wrong
+    if field.name in _COUNTRY_FIELDS:
+        return _pattern_check(
+            _COUNTRY_RE, "must be an ISO 3166-1 alpha-2 country code: two capital letters, e.g. FR"
+        )
+    if field.name in _LANGUAGE_FIELDS:
+        return _pattern_check(
+            _LANGUAGE_RE, "must be an ISO 639-1 language code: two small letters, e.g. pt"
+        )
+    if field.name in _DATE_FIELDS:
+        wrong = "must be a real date written YYYY-MM-DD, e.g. 2025-03-14"
+        return lambda v: None if _is_date(v) else wrong
+    if field.name in _INSTANT_KEYS:
+        wrong = "must be a time between 1970 and 9999"
+        return lambda v: None if 0 < v <= _MAX_MS else wrong
     return None
+
+
+def _pattern_check(pattern: re.Pattern[str], wrong: str) -> Callable[[Any], str | None]:
+    return lambda v: None if pattern.fullmatch(v) else wrong
 
 
 def _is_date(text: str) -> bool:
@@ -426,12 +456,13 @@ def _is_set(msg: Message, field: FieldDescriptor) -> bool:
 
 def present_fields(notice: notice_pb2.Notice) -> frozenset[str]:
     """The "group.field" paths that carry a value (non-default, non-empty)."""
+    # ListFields lists exactly the set fields: non-default scalars, non-empty lists, and
+    # fields with presence (e.g. `optional bool is_child`) that were assigned.
     return frozenset(
-        f"{group}.{field.name}"
-        for group, desc in _GROUPS.items()
-        if notice.HasField(group)
-        for field in desc.fields
-        if _is_set(getattr(notice, group), field)
+        f"{group.name}.{field.name}"
+        for group, sub in notice.ListFields()
+        if group.name in _GROUPS
+        for field, _ in sub.ListFields()
     )
 
 

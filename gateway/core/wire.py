@@ -8,6 +8,7 @@ maps protobuf's DecodeError to our error tree at this one place.
 
 from __future__ import annotations
 
+import functools
 from typing import TypeVar
 
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
@@ -30,6 +31,7 @@ __all__ = [
 M = TypeVar("M", bound=Message)
 
 
+@functools.cache
 def _prefix(enum: EnumTypeWrapper) -> str:
     # By convention (buf's ENUM_VALUE_PREFIX) every value starts with the UNSPECIFIED prefix.
     unspecified = next(k for k in enum.keys() if k.endswith("_UNSPECIFIED"))

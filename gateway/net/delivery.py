@@ -1,13 +1,13 @@
 """Delivery workers: send queued envelopes to peers until a receipt comes back or they expire.
 
 Design: the outbox in SQLite is the queue of record (committed before anything is sent), so a
-restarted node simply resumes it. One scheduler task reads due rows, at most every
-POLL_INTERVAL_S or at once when woken (a local send), and hands them to a bounded queue per
-peer; each peer has MAX_IN_FLIGHT_PER_PEER sender tasks, so a slow or dead peer never holds up
-the others. A row in flight is never handed out twice. A failure reschedules the row with
-exponential backoff and jitter; the receipt is verified and stored before the row is marked
-delivered (the service does both). The CLI queues notices from another process, which the
-scheduler picks up at its next poll.
+restarted node simply resumes it. Rows this process commits are handed straight to a bounded
+queue per peer; one scheduler task polls every POLL_INTERVAL_S for the rest (retries whose time
+has come, rows left at a restart, rows queued by the CLI from another process). Each peer has
+MAX_IN_FLIGHT_PER_PEER sender tasks, so a slow or dead peer never holds up the others. A row
+in flight is never handed out twice. A failure reschedules the row with exponential backoff
+and jitter; the receipt is verified and stored before the row is marked delivered (the
+service does both).
 """
 
 from __future__ import annotations
@@ -65,16 +65,12 @@ class DeliveryManager:
     def __init__(self, service: NodeService, session: aiohttp.ClientSession) -> None:
         self._service = service
         self._session = session
-        self._wake = asyncio.Event()
         self._in_flight: set[tuple[bytes, str]] = set()
         self._workers: dict[str, _PeerWorker] = {}
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._schedule(), name="delivery-scheduler")
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def close(self) -> None:
         if self._task is not None:
@@ -84,26 +80,37 @@ class DeliveryManager:
         await asyncio.gather(*(w.close() for w in self._workers.values()))
         self._workers.clear()
 
+    def enqueue(self, items: list[OutboxItem]) -> None:
+        """Hand over rows this process just committed, without reading them back."""
+        for item in items:
+            key = (item.message_id, item.peer)
+            worker = self._worker(item.peer)
+            if key in self._in_flight or worker.queue.full():
+                continue  # a full queue: the scheduler's next poll finds the row in the outbox
+            self._in_flight.add(key)
+            worker.queue.put_nowait(item)
+
     def done(self, item: OutboxItem) -> None:
         self._in_flight.discard((item.message_id, item.peer))
-        if not self._in_flight:
-            self._wake.set()
+
+    def _worker(self, peer: str) -> _PeerWorker:
+        worker = self._workers.get(peer)
+        if worker is None:
+            worker = self._workers[peer] = _PeerWorker(self, peer)
+        return worker
 
     async def _schedule(self) -> None:
+        """Poll for rows due: retries, rows left at a restart, rows queued by the CLI."""
         while True:
-            self._wake.clear()
-            due = await self._service.due_outbox(DUE_BATCH)
+            due = await self._service.due_outbox(DUE_BATCH, frozenset(self._in_flight))
             for item in due:
                 key = (item.message_id, item.peer)
                 if key in self._in_flight:
                     continue
                 self._in_flight.add(key)
-                worker = self._workers.get(item.peer)
-                if worker is None:
-                    worker = self._workers[item.peer] = _PeerWorker(self, item.peer)
-                await worker.queue.put(item)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), POLL_INTERVAL_S)
+                await self._worker(item.peer).queue.put(item)
+            if len(due) < DUE_BATCH:
+                await asyncio.sleep(POLL_INTERVAL_S)
 
     async def deliver(self, item: OutboxItem) -> None:
         endpoint = await self._service.peer_endpoint(item.peer)

@@ -79,15 +79,24 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path) -> Database:
-        writer = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            writer = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise ConfigError(f"cannot open database {path}: {exc}") from exc
+        reader: aiosqlite.Connection | None = None
         try:
             await _run(writer, _configure)
             await _run(writer, _migrate)
             reader = await aiosqlite.connect(path, isolation_level=None)
             await _run(reader, _configure)
-        except sqlite3.Error as exc:
-            await writer.close()
-            raise ConfigError(f"cannot open database {path}: {exc}") from exc
+        except BaseException as exc:
+            # Close what we opened: an open aiosqlite connection's thread keeps the process alive.
+            for conn in (reader, writer):
+                if conn is not None:
+                    await conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise ConfigError(f"cannot open database {path}: {exc}") from exc
+            raise
         db = cls(writer, reader)
         db._task = asyncio.create_task(db._write_loop(), name="db-writer")
         return db

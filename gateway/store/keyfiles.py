@@ -51,6 +51,7 @@ def _write_new(path: Path, purpose: str, secret: bytes) -> None:
 def create_keys(key_dir: Path) -> KeyMaterial:
     """Generate fresh keys into `key_dir` (0700); refuses to overwrite existing key files."""
     key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key_dir.chmod(0o700)  # mkdir leaves an existing directory's mode as it was
     existing = [p for p in PURPOSES if _path(key_dir, p).exists()]
     if existing:
         raise ConfigError(
