@@ -333,7 +333,7 @@ def cmd_inbox(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     async def go(service: NodeService) -> int:
-        entry, document = await service.show(args.ref)
+        entry, document = await service.show(args.ref, actor=args.user)
         info: dict[str, Any] = {
             "id": entry.id,
             "sender": entry.sender,
@@ -392,6 +392,10 @@ def _read_file(path: str) -> bytes:
 
 
 # --- parser -----------------------------------------------------------------------------------
+
+
+def _default_user() -> str:
+    return os.environ.get("GATEWAY_USER") or os.environ.get("USER") or "operator"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -463,7 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("send", help="send a notice written as a TOML or JSON file")
     p.add_argument("notice_file", metavar="NOTICE_FILE")
-    p.add_argument("--user", default=os.environ.get("USER", "officer"), help="who is sending")
+    p.add_argument("--user", default=_default_user(), help="who is sending (audited)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_send)
 
@@ -479,6 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("show", help="decrypt and print a received notice")
     p.add_argument("ref", metavar="ID", help="inbox number, notice id or message id")
+    p.add_argument("--user", default=_default_user(), help="who is opening it (audited)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_show)
 

@@ -80,6 +80,9 @@ class PeerError(GatewayError):
 
     code = "peer_error"
     status = 400
+    # Set once the envelope's signature verified, so audit entries can name who sent it.
+    sender: str = ""
+    message_id: bytes = b""
 
 
 class Oversized(PeerError):

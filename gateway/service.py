@@ -29,6 +29,7 @@ from gateway.errors import (
     NotAParty,
     Oversized,
     PeerError,
+    Replayed,
     UnknownSop,
 )
 from gateway.logs import get_logger
@@ -252,7 +253,9 @@ class NodeService:
         except (BadReceipt, PeerError) as exc:
             await self.record_failure(item, f"bad receipt: {exc}")
             return
-        await self._store.mark_delivered(item.message_id, item.peer, body, receipt.received_at_ms)
+        await self._store.mark_delivered(
+            item.message_id, item.peer, body, receipt.received_at_ms, self._clock()
+        )
         self.on_delivered(item, receipt)
         log.info("envelope_delivered", message_id=item.message_id.hex(), peer=item.peer)
 
@@ -277,14 +280,18 @@ class NodeService:
         if rejection.code in RETRYABLE_REJECTIONS:
             await self.record_failure(item, error)
         else:
-            await self._store.mark_final(item.message_id, item.peer, "rejected", error)
+            await self._store.mark_final(
+                item.message_id, item.peer, "rejected", error, rejection.code, self._clock()
+            )
 
     async def record_failure(self, item: OutboxItem, error: str) -> None:
         now = self._clock()
         ceiling = min(RETRY_CAP_MS, RETRY_BASE_MS << min(item.attempts, 20))
         next_attempt = now + random.randint(ceiling // 2, ceiling)
         if next_attempt >= item.expires_at_ms:
-            await self._store.mark_final(item.message_id, item.peer, "expired", error)
+            await self._store.mark_final(
+                item.message_id, item.peer, "expired", error, "expired", now
+            )
             log.warning("envelope_expired", message_id=item.message_id.hex(), peer=item.peer)
         else:
             await self._store.mark_retry(item.message_id, item.peer, next_attempt, error)
@@ -298,9 +305,9 @@ class NodeService:
 
     # --- receiving --------------------------------------------------------------------------
 
-    def reject_oversized(self, size: int | None) -> tuple[int, bytes]:
+    async def reject_oversized(self, size: int | None) -> tuple[int, bytes]:
         err = Oversized(f"envelope is larger than {envelope.MAX_ENVELOPE_BYTES} bytes")
-        return self._rejection(err, size=size)
+        return await self._rejection(err, size=size)
 
     async def receive(self, data: bytes) -> tuple[int, bytes]:
         """Verify, decrypt and store one envelope; returns (HTTP status, signed answer)."""
@@ -330,7 +337,7 @@ class NodeService:
                 ),
                 self._keys.node.signing,
             )
-            is_new, answer = await self._store.accept(
+            is_new, answer = await self._accept(
                 NewInboxRow(
                     sender=header.sender_node_id,
                     message_id=header.message_id,
@@ -347,7 +354,7 @@ class NodeService:
                 )
             )
         except PeerError as err:
-            return self._rejection(err, size=len(data))
+            return await self._rejection(err, size=len(data))
         log.info(
             "envelope_received" if is_new else "envelope_duplicate",
             message_id=header.message_id.hex(),
@@ -355,6 +362,13 @@ class NodeService:
             notice_id=header.notice_id,
         )
         return 200, answer
+
+    async def _accept(self, row: NewInboxRow) -> tuple[bool, bytes]:
+        try:
+            return await self._store.accept(row)
+        except Replayed as err:
+            err.sender, err.message_id = row.sender, row.message_id
+            raise
 
     async def import_envelope(self, data: bytes) -> None:
         """Offline transfer: the same checks as the peer endpoint; raises on rejection."""
@@ -398,15 +412,31 @@ class NodeService:
         granted = tuple(r for r in sops.ROLES if r in roles and _rule_sends_to(sop, header.kind, r))
         return notice, granted
 
-    def _rejection(self, err: PeerError, *, size: int | None) -> tuple[int, bytes]:
-        log.warning("envelope_refused", code=err.code, reason=str(err), size=size)
+    async def _rejection(self, err: PeerError, *, size: int | None) -> tuple[int, bytes]:
+        """Refuse an envelope: an audit leaf and a signed rejection, and nothing else stored."""
+        now = self._clock()
+        log.warning(
+            "envelope_refused",
+            code=err.code,
+            reason=str(err),
+            size=size,
+            peer=err.sender,
+            message_id=err.message_id.hex(),
+        )
+        await self._store.record_refusal(
+            code=err.code,
+            reason=str(err),
+            now_ms=now,
+            sender=err.sender,
+            message_id=err.message_id,
+        )
         body = receipts.make_rejection(
             receipts.Rejection(
-                message_id=b"",
+                message_id=err.message_id,
                 rejecter_node_id=self.node_id,
                 code=err.code,
                 reason=str(err),
-                rejected_at_ms=self._clock(),
+                rejected_at_ms=now,
             ),
             self._keys.node.signing,
         )
@@ -417,8 +447,11 @@ class NodeService:
     async def inbox(self, limit: int = 100) -> list[InboxEntry]:
         return await self._store.inbox(limit)
 
-    async def show(self, ref: str) -> tuple[InboxEntry, dict[str, object] | None]:
-        entry, payload = await self._store.inbox_item(ref)
+    async def show(
+        self, ref: str, *, actor: str = "operator"
+    ) -> tuple[InboxEntry, dict[str, object] | None]:
+        """Decrypt a received notice for `actor`; the opening is audited."""
+        entry, payload = await self._store.inbox_item(ref, actor=actor, now_ms=self._clock())
         if payload is None:
             return entry, None
         return entry, notices.notice_to_document(notices.decode_notice(payload))

@@ -39,6 +39,7 @@ from gateway.errors import (
     Malformed,
     NotForUs,
     Oversized,
+    PeerError,
     UnsupportedSuite,
 )
 
@@ -322,9 +323,64 @@ def open_envelope(
     except crypto.CryptoFailure as exc:
         raise BadSignature("envelope signature does not verify") from exc
 
+    try:
+        return _open_verified(
+            outer,
+            sender,
+            node_id=node_id,
+            encryption=encryption,
+            now_ms=now_ms,
+            check_header=check_header,
+            check_payload=check_payload,
+            max_skew_ms=max_skew_ms,
+        )
+    except PeerError as err:
+        err.sender = sender.node_id  # authenticated by the signature, so safe to record
+        raise
+
+
+def _open_verified(
+    outer: envelope_pb2.SignedEnvelope,
+    sender: SenderKeys,
+    *,
+    node_id: str,
+    encryption: keys.EncryptionKeyPair,
+    now_ms: int,
+    check_header: Callable[[EnvelopeHeader], None],
+    check_payload: Callable[[EnvelopeHeader, bytes], T],
+    max_skew_ms: int,
+) -> OpenedEnvelope[T]:
+    """The checks after the signature verified: everything here was signed by `sender`."""
     header = EnvelopeHeader.from_bytes(outer.header)
     if header.sender_node_id != sender.node_id or header.sender_key_id != outer.signer_key_id:
         raise BadSignature("header names a different sender than the key that signed it")
+    try:
+        return _open_for_us(
+            outer,
+            header,
+            node_id=node_id,
+            encryption=encryption,
+            now_ms=now_ms,
+            check_header=check_header,
+            check_payload=check_payload,
+            max_skew_ms=max_skew_ms,
+        )
+    except PeerError as err:
+        err.message_id = header.message_id
+        raise
+
+
+def _open_for_us(
+    outer: envelope_pb2.SignedEnvelope,
+    header: EnvelopeHeader,
+    *,
+    node_id: str,
+    encryption: keys.EncryptionKeyPair,
+    now_ms: int,
+    check_header: Callable[[EnvelopeHeader], None],
+    check_payload: Callable[[EnvelopeHeader, bytes], T],
+    max_skew_ms: int,
+) -> OpenedEnvelope[T]:
     if len(outer.stanzas) != len(header.recipients):
         raise Malformed("envelope has a different number of stanzas than recipients")
     ours = [

@@ -25,12 +25,12 @@ SERVICE = web.AppKey("service", NodeService)
 async def post_envelope(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     if request.content_length is not None and request.content_length > MAX_ENVELOPE_BYTES:
-        status, body = service.reject_oversized(request.content_length)
+        status, body = await service.reject_oversized(request.content_length)
         return web.Response(status=status, body=body, content_type=PROTOBUF)
     try:
         data = await request.read()
     except web.HTTPRequestEntityTooLarge:
-        status, body = service.reject_oversized(None)
+        status, body = await service.reject_oversized(None)
         return web.Response(status=status, body=body, content_type=PROTOBUF)
     status, body = await service.receive(data)
     return web.Response(status=status, body=body, content_type=PROTOBUF)

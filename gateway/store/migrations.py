@@ -94,4 +94,37 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (sender, message_id)
     ) STRICT;
     """,
+    # 2: the audit log: leaves, the Merkle nodes they complete, signed checkpoints.
+    """
+    CREATE TABLE audit_leaves (
+        seq INTEGER PRIMARY KEY,
+        time_ms INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        notice_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        peer TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        leaf BLOB NOT NULL,
+        leaf_hash BLOB NOT NULL
+    ) STRICT;
+    CREATE INDEX audit_leaves_notice ON audit_leaves (notice_id);
+    CREATE INDEX audit_leaves_time ON audit_leaves (time_ms);
+
+    -- Every perfect subtree of the log, written once when it completes (level 0: leaves).
+    CREATE TABLE audit_nodes (
+        level INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        hash BLOB NOT NULL,
+        PRIMARY KEY (level, idx)
+    ) STRICT, WITHOUT ROWID;
+
+    -- Signed checkpoints of our own log (C2SP tlog-checkpoint signed notes).
+    CREATE TABLE audit_checkpoints (
+        size INTEGER PRIMARY KEY,
+        root BLOB NOT NULL,
+        note BLOB NOT NULL,
+        created_at_ms INTEGER NOT NULL
+    ) STRICT;
+    """,
 )

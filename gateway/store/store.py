@@ -15,9 +15,11 @@ from typing import Any
 
 from gateway.core import at_rest
 from gateway.core.card import NodeCard
+from gateway.core.crypto import sha256
 from gateway.core.directory import Directory, PeerKey, PeerRecord
 from gateway.core.keys import key_id
 from gateway.errors import ConfigError, NotFound, Replayed
+from gateway.store.audit import AuditLog
 from gateway.store.db import Database
 
 __all__ = ["InboxEntry", "NoticeRow", "OutboxItem", "OutboxRow", "Store"]
@@ -107,6 +109,7 @@ class Store:
         self._db = db
         self._storage_key = storage_key
         self._version_conn = version_conn
+        self.audit = AuditLog()
 
     @classmethod
     async def open(cls, path: Path, storage_key: bytes) -> Store:
@@ -142,7 +145,9 @@ class Store:
 
     # --- peers ------------------------------------------------------------------------------
 
-    async def add_peer(self, card: NodeCard, card_bytes: bytes, now_ms: int) -> None:
+    async def add_peer(
+        self, card: NodeCard, card_bytes: bytes, now_ms: int, actor: str = "operator"
+    ) -> None:
         def job(conn: sqlite3.Connection) -> None:
             if conn.execute("SELECT 1 FROM peers WHERE node_id = ?", (card.node_id,)).fetchone():
                 raise ConfigError(f"peer {card.node_id} is already in the directory")
@@ -176,10 +181,18 @@ class Store:
                 [(key_id(pk), card.node_id, purpose, pk, now_ms) for purpose, pk in new_keys],
             )
             _bump_directory(conn)
+            self.audit.append(
+                conn,
+                time_ms=now_ms,
+                actor=actor,
+                action="peer_added",
+                peer=card.node_id,
+                digest=sha256(card_bytes),
+            )
 
         await self._db.write(job)
 
-    async def revoke(self, node_or_key: str, now_ms: int) -> str:
+    async def revoke(self, node_or_key: str, now_ms: int, actor: str = "operator") -> str:
         """Revoke a whole peer (by node id) or one key (by hex key id); says what it did."""
 
         def job(conn: sqlite3.Connection) -> str:
@@ -194,6 +207,14 @@ class Store:
                     (now_ms, node_or_key),
                 )
                 _bump_directory(conn)
+                self.audit.append(
+                    conn,
+                    time_ms=now_ms,
+                    actor=actor,
+                    action="peer_revoked",
+                    peer=node_or_key,
+                    outcome="all_keys",
+                )
                 return f"revoked peer {node_or_key} and all its keys"
             try:
                 kid = bytes.fromhex(node_or_key)
@@ -209,6 +230,15 @@ class Store:
                 (now_ms, kid),
             )
             _bump_directory(conn)
+            self.audit.append(
+                conn,
+                time_ms=now_ms,
+                actor=actor,
+                action="peer_revoked",
+                peer=row[0],
+                outcome=f"{row[1]}_key",
+                digest=kid,
+            )
             return f"revoked {row[1]} key {node_or_key} of {row[0]}"
 
         return await self._db.write(job)
@@ -288,6 +318,18 @@ class Store:
                 ),
             )
             _insert_outbox(conn, outbox)
+            for r in outbox:
+                self.audit.append(
+                    conn,
+                    time_ms=notice.created_at_ms,
+                    actor=notice.drafter,
+                    action="notice_dispatched",
+                    notice_id=notice.notice_id,
+                    message_id=r.message_id,
+                    peer=r.peer,
+                    outcome=r.roles.replace(",", "+"),
+                    digest=sha256(r.header),
+                )
 
         await self._db.write(job)
 
@@ -381,15 +423,26 @@ class Store:
         return await self._db.read(job)
 
     async def mark_delivered(
-        self, message_id: bytes, peer: str, receipt: bytes, delivered_at_ms: int
+        self, message_id: bytes, peer: str, receipt: bytes, delivered_at_ms: int, now_ms: int
     ) -> None:
         def job(conn: sqlite3.Connection) -> None:
-            conn.execute(
+            changed = conn.execute(
                 "UPDATE outbox SET state = 'delivered', receipt = ?, delivered_at_ms = ?,"
                 " last_error = NULL, attempts = attempts + 1"
                 " WHERE message_id = ? AND peer = ? AND state = 'queued'",
                 (receipt, delivered_at_ms, message_id, peer),
             )
+            if changed.rowcount:
+                self.audit.append(
+                    conn,
+                    time_ms=now_ms,
+                    actor="system",
+                    action="envelope_delivered",
+                    notice_id=_outbox_notice(conn, message_id),
+                    message_id=message_id,
+                    peer=peer,
+                    digest=sha256(receipt),
+                )
 
         await self._db.write(job)
 
@@ -405,15 +458,30 @@ class Store:
 
         await self._db.write(job)
 
-    async def mark_final(self, message_id: bytes, peer: str, state: str, error: str) -> None:
-        """End delivery of one envelope to one peer as `expired` or `rejected`."""
+    async def mark_final(
+        self, message_id: bytes, peer: str, state: str, error: str, code: str, now_ms: int
+    ) -> None:
+        """End delivery of one envelope to one peer as `expired` or `rejected` (with `code`)."""
 
         def job(conn: sqlite3.Connection) -> None:
-            conn.execute(
+            changed = conn.execute(
                 "UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?"
                 " WHERE message_id = ? AND peer = ? AND state = 'queued'",
                 (state, error, message_id, peer),
             )
+            if changed.rowcount:
+                self.audit.append(
+                    conn,
+                    time_ms=now_ms,
+                    actor="system",
+                    action="envelope_expired"
+                    if state == "expired"
+                    else "envelope_rejected_by_peer",
+                    notice_id=_outbox_notice(conn, message_id),
+                    message_id=message_id,
+                    peer=peer,
+                    outcome=code,
+                )
 
         await self._db.write(job)
 
@@ -468,6 +536,17 @@ class Store:
                     sealed,
                 ),
             )
+            self.audit.append(
+                conn,
+                time_ms=row.received_at_ms,
+                actor=row.sender,
+                action="envelope_received",
+                notice_id=row.notice_id,
+                message_id=row.message_id,
+                peer=row.sender,
+                outcome=row.roles.replace(",", "+"),
+                digest=row.header_digest,
+            )
             return True, row.receipt
 
         return await self._db.write(job)
@@ -486,9 +565,12 @@ class Store:
 
         return await self._db.read(job)
 
-    async def inbox_item(self, ref: str) -> tuple[InboxEntry, bytes | None]:
+    async def inbox_item(
+        self, ref: str, *, actor: str, now_ms: int
+    ) -> tuple[InboxEntry, bytes | None]:
         """A received notice by inbox number, notice id or hex message id, with its payload.
 
+        Opening a payload is an audited event, recorded in the same transaction as the read.
         The payload is None once retention has destroyed its data key.
         """
 
@@ -504,9 +586,40 @@ class Store:
             if len(rows) > 1:
                 raise NotFound(f"{ref!r} matches {len(rows)} messages; give the inbox number")
             *columns, dk_id, wrapped, payload = rows[0]
-            return _inbox_entry(tuple(columns)), self._decrypt(dk_id, wrapped, payload)
+            entry = _inbox_entry(tuple(columns))
+            plain = self._decrypt(dk_id, wrapped, payload)
+            self.audit.append(
+                conn,
+                time_ms=now_ms,
+                actor=actor,
+                action="notice_opened",
+                notice_id=entry.notice_id,
+                message_id=entry.message_id,
+                peer=entry.sender,
+                outcome="ok" if plain is not None else "shredded",
+            )
+            return entry, plain
 
-        return await self._db.read(job)
+        return await self._db.write(job)
+
+    async def record_refusal(
+        self, *, code: str, reason: str, now_ms: int, sender: str = "", message_id: bytes = b""
+    ) -> None:
+        """An incoming envelope was refused: it leaves nothing but this audit leaf."""
+
+        def job(conn: sqlite3.Connection) -> None:
+            self.audit.append(
+                conn,
+                time_ms=now_ms,
+                actor=sender or "unknown",
+                action="envelope_refused",
+                message_id=message_id,
+                peer=sender,
+                outcome=code,
+                reason=reason,
+            )
+
+        await self._db.write(job)
 
 
 _INBOX_COLUMNS = (
@@ -539,6 +652,13 @@ def _inbox_ref(ref: str) -> tuple[str, object]:
         except ValueError:
             pass
     return "i.notice_id = ?", ref
+
+
+def _outbox_notice(conn: sqlite3.Connection, message_id: bytes) -> str:
+    row = conn.execute(
+        "SELECT notice_id FROM outbox WHERE message_id = ? LIMIT 1", (message_id,)
+    ).fetchone()
+    return "" if row is None else str(row[0])
 
 
 def _bump_directory(conn: sqlite3.Connection) -> None:

@@ -78,7 +78,7 @@ async def test_same_message_id_with_other_content_is_a_replay(store: Store) -> N
 async def test_payload_is_encrypted_at_rest(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "gateway.db", STORAGE_KEY)
     await store.accept(inbox_row())
-    entry, payload = await store.inbox_item("N-1")
+    entry, payload = await store.inbox_item("N-1", actor="alice", now_ms=2000)
     assert payload == SECRET and entry.roles == "origin" and not entry.shredded
     await store.close()
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("gateway.db*"))
@@ -86,14 +86,14 @@ async def test_payload_is_encrypted_at_rest(tmp_path: Path) -> None:
     wrong_key = await Store.open(tmp_path / "gateway.db", b"x" * 32)
     try:
         with pytest.raises(AtRestError, match="does not decrypt"):
-            await wrong_key.inbox_item("N-1")
+            await wrong_key.inbox_item("N-1", actor="alice", now_ms=2000)
     finally:
         await wrong_key.close()
 
 
 async def test_inbox_item_not_found(store: Store) -> None:
     with pytest.raises(NotFound):
-        await store.inbox_item("N-404")
+        await store.inbox_item("N-404", actor="alice", now_ms=2000)
 
 
 async def test_outbox_lifecycle(store: Store) -> None:
@@ -126,8 +126,8 @@ async def test_outbox_lifecycle(store: Store) -> None:
     assert await store.due_outbox(999, 10) == []
     await store.mark_retry(b"m" * 16, "br-ncp", 5000, "cannot reach peer")
     assert [i.peer for i in await store.due_outbox(1000, 10)] == ["hn-ncp"]
-    await store.mark_delivered(b"m" * 16, "hn-ncp", b"receipt", 1200)
-    await store.mark_final(b"m" * 16, "br-ncp", "expired", "gave up")
+    await store.mark_delivered(b"m" * 16, "hn-ncp", b"receipt", 1200, 1300)
+    await store.mark_final(b"m" * 16, "br-ncp", "expired", "gave up", "expired", 1400)
     notice, recipients = await store.notice("N-1")
     assert notice.state == "dispatched"
     assert {(r.peer, r.state, r.attempts) for r in recipients} == {
@@ -135,7 +135,7 @@ async def test_outbox_lifecycle(store: Store) -> None:
         ("hn-ncp", "delivered", 1),
     }
     # a delivered row is final: a late retry or expiry does not change it
-    await store.mark_final(b"m" * 16, "hn-ncp", "expired", "late")
+    await store.mark_final(b"m" * 16, "hn-ncp", "expired", "late", "expired", 1500)
     assert {r.state for r in (await store.notice("N-1"))[1]} == {"expired", "delivered"}
     assert await store.outbox_envelope(b"m" * 16) == b"env"
 
