@@ -127,4 +127,12 @@ MIGRATIONS: tuple[str, ...] = (
         created_at_ms INTEGER NOT NULL
     ) STRICT;
     """,
+    # 3: audit witnessing: peers' checkpoints, cosignatures, alarms (issue 4).
+    """
+    CREATE TABLE audit_placeholder_3 (id INTEGER PRIMARY KEY) STRICT;
+    """,
+    # 4: notice lifecycle: approvals, acknowledgements, escalations, retention (issue 3).
+    """
+    CREATE TABLE lifecycle_placeholder_4 (id INTEGER PRIMARY KEY) STRICT;
+    """,
 )
