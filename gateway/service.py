@@ -53,6 +53,8 @@ RETRY_CAP_MS = 5 * 60 * 1000
 # Rejections a peer may take back without anything changing on our side: the peer has not yet
 # imported our card, or our clocks disagree. Anything else is final.
 RETRYABLE_REJECTIONS = frozenset({"unknown_sender", "from_future"})
+# How stale the directory may be on the sending side (see NodeService.directory).
+SENDER_DIRECTORY_MAX_AGE_MS = 1000
 
 log = get_logger()
 
@@ -91,6 +93,7 @@ class NodeService:
         self._store = store
         self._clock = clock
         self._directory_version = -1
+        self._directory_checked_ms = 0
         self._directory = Directory.of(())
         # Hooks for the edges: wake the delivery workers; observe deliveries (benchmarks, alerts).
         self.on_outbox: Callable[[list[OutboxItem]], None] = lambda items: None
@@ -98,11 +101,19 @@ class NodeService:
 
     # --- directory --------------------------------------------------------------------------
 
-    async def directory(self) -> Directory:
-        """The current directory; reloaded when an operator changed it (maybe from the CLI)."""
-        version = self._store.directory_version()
-        if version != self._directory_version:
-            self._directory_version, self._directory = await self._store.load_directory()
+    async def directory(self, *, max_age_ms: int = 0) -> Directory:
+        """The current directory; reloaded when an operator changed it (maybe from the CLI).
+
+        Checking for a change costs a database read. Receiving checks on every envelope, so a
+        revocation applies to the very next one; the sending side may reuse a check up to
+        `max_age_ms` old (a peer revoked a moment ago may still get an envelope we queued).
+        """
+        now = self._clock()
+        if max_age_ms <= 0 or now - self._directory_checked_ms > max_age_ms:
+            version = self._store.directory_version()
+            self._directory_checked_ms = now
+            if version != self._directory_version:
+                self._directory_version, self._directory = await self._store.load_directory()
         return self._directory
 
     async def add_peer(self, card_bytes: bytes, expected_fingerprint: str, source: str) -> NodeCard:
@@ -124,7 +135,7 @@ class NodeService:
         return what
 
     async def peer_endpoint(self, node_id: str) -> str | None:
-        peer = (await self.directory()).get(node_id)
+        peer = (await self.directory(max_age_ms=SENDER_DIRECTORY_MAX_AGE_MS)).get(node_id)
         return None if peer is None or peer.revoked else peer.endpoint
 
     # --- sending ----------------------------------------------------------------------------
@@ -240,7 +251,7 @@ class NodeService:
         return await self._store.due_outbox(self._clock(), limit, skip)
 
     async def record_receipt(self, item: OutboxItem, body: bytes) -> None:
-        directory = await self.directory()
+        directory = await self.directory(max_age_ms=SENDER_DIRECTORY_MAX_AGE_MS)
         try:
             signer = receipts.receipt_signer(body)
             receipt = receipts.open_receipt(

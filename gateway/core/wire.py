@@ -54,10 +54,13 @@ def enum_key(enum: EnumTypeWrapper, name: str) -> str:
 
     Protobuf message constructors accept these full names for enum fields.
     """
-    full = _prefix(enum) + name.upper()
-    if name != name.lower() or full not in enum.keys() or full.endswith("_UNSPECIFIED"):
-        raise KeyError(name)
-    return full
+    return _keys(enum)[name]
+
+
+@functools.cache
+def _keys(enum: EnumTypeWrapper) -> dict[str, str]:
+    prefix = _prefix(enum)
+    return {k[len(prefix) :].lower(): k for k in enum.keys() if not k.endswith("_UNSPECIFIED")}
 
 
 def enum_from_name(enum: EnumTypeWrapper, name: str) -> int:
