@@ -67,7 +67,9 @@ class Directory:
         """Find the peer whose signing key has `key_id` (envelope.Directory protocol)."""
         key = self._by_key.get(key_id)
         if key is None or key.purpose != "signing":
-            raise UnknownSender(f"no peer signing key with id {key_id.hex() or '(none)'}")
+            # The id is unauthenticated input: show a bounded prefix of it, never all of it.
+            shown = key_id[:16].hex() + ("..." if len(key_id) > 16 else "")
+            raise UnknownSender(f"no peer signing key with id {shown or '(none)'}")
         peer = self._by_node[key.node_id]
         if key.revoked or peer.revoked:
             raise RevokedKey(f"signing key {key_id.hex()} of {peer.node_id} has been revoked")

@@ -22,6 +22,7 @@ __all__ = [
     "REJECTION_LABEL",
     "Receipt",
     "Rejection",
+    "envelope_digest",
     "header_digest",
     "make_receipt",
     "make_rejection",
@@ -29,6 +30,7 @@ __all__ = [
     "open_rejection",
     "receipt_signer",
     "rejection_signer",
+    "rejects",
 ]
 
 RECEIPT_LABEL = b"gw-receipt-v1\0"
@@ -57,6 +59,7 @@ class Rejection:
     code: str
     reason: str
     rejected_at_ms: int
+    envelope_digest: bytes = b""  # SHA-256 of the refused bytes; empty if they were not read
 
 
 def make_receipt(receipt: Receipt, signing: keys.SigningKeyPair) -> bytes:
@@ -122,6 +125,7 @@ def make_rejection(rejection: Rejection, signing: keys.SigningKeyPair) -> bytes:
         code=enum_key(envelope_pb2.RejectionCode, rejection.code),
         reason=rejection.reason[:MAX_REASON_CHARS],
         rejected_at_ms=rejection.rejected_at_ms,
+        envelope_digest=rejection.envelope_digest,
     ).SerializeToString()
     return envelope_pb2.SignedRejection(
         rejection=body,
@@ -150,4 +154,21 @@ def open_rejection(data: bytes, *, signing_key: bytes, rejecter_node_id: str) ->
         code=code,
         reason=pb.reason,
         rejected_at_ms=pb.rejected_at_ms,
+        envelope_digest=pb.envelope_digest,
+    )
+
+
+def envelope_digest(data: bytes) -> bytes:
+    """What a rejection is bound to: the exact envelope bytes it refuses."""
+    return crypto.sha256(data)
+
+
+def rejects(rejection: Rejection, envelope: bytes) -> bool:
+    """True only if `rejection` was made for exactly these envelope bytes.
+
+    A rejection of one envelope must not end the delivery of another: anyone on the path who
+    kept a signed rejection could otherwise replay it against every later envelope.
+    """
+    return bool(rejection.envelope_digest) and crypto.ct_equal(
+        rejection.envelope_digest, envelope_digest(envelope)
     )

@@ -48,8 +48,11 @@ def _write_new(path: Path, purpose: str, secret: bytes) -> None:
         os.close(fd)
 
 
-def create_keys(key_dir: Path) -> KeyMaterial:
-    """Generate fresh keys into `key_dir` (0700); refuses to overwrite existing key files."""
+def create_keys(key_dir: Path, node: NodeKeys | None = None) -> KeyMaterial:
+    """Write `node`'s keys (fresh ones if None) and a new storage key into `key_dir` (0700).
+
+    Refuses to overwrite existing key files.
+    """
     key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key_dir.chmod(0o700)  # mkdir leaves an existing directory's mode as it was
     existing = [p for p in PURPOSES if _path(key_dir, p).exists()]
@@ -57,7 +60,7 @@ def create_keys(key_dir: Path) -> KeyMaterial:
         raise ConfigError(
             f"{key_dir} already holds key files ({', '.join(existing)}); not overwriting"
         )
-    node = NodeKeys.generate()
+    node = node or NodeKeys.generate()
     storage_key = crypto.random_bytes(crypto.KEY_BYTES)
     secrets = {
         "signing": node.signing.seed,

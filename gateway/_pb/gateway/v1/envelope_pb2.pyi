@@ -144,18 +144,20 @@ class SignedReceipt(_message.Message):
     def __init__(self, receipt: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., signer_key_id: _Optional[bytes] = ...) -> None: ...
 
 class Rejection(_message.Message):
-    __slots__ = ("message_id", "rejecter_node_id", "code", "reason", "rejected_at_ms")
+    __slots__ = ("message_id", "rejecter_node_id", "code", "reason", "rejected_at_ms", "envelope_digest")
     MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     REJECTER_NODE_ID_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     REJECTED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    ENVELOPE_DIGEST_FIELD_NUMBER: _ClassVar[int]
     message_id: bytes
     rejecter_node_id: str
     code: RejectionCode
     reason: str
     rejected_at_ms: int
-    def __init__(self, message_id: _Optional[bytes] = ..., rejecter_node_id: _Optional[str] = ..., code: _Optional[_Union[RejectionCode, str]] = ..., reason: _Optional[str] = ..., rejected_at_ms: _Optional[int] = ...) -> None: ...
+    envelope_digest: bytes
+    def __init__(self, message_id: _Optional[bytes] = ..., rejecter_node_id: _Optional[str] = ..., code: _Optional[_Union[RejectionCode, str]] = ..., reason: _Optional[str] = ..., rejected_at_ms: _Optional[int] = ..., envelope_digest: _Optional[bytes] = ...) -> None: ...
 
 class SignedRejection(_message.Message):
     __slots__ = ("rejection", "signature", "signer_key_id")
