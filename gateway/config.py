@@ -16,7 +16,12 @@
     [delivery]
     envelope_ttl_hours = 168            # how long we keep trying to deliver an envelope
 
-Environment overrides: GATEWAY_LISTEN_HOST, GATEWAY_LISTEN_PORT, GATEWAY_SOPS_DIR.
+    [audit]                             # optional
+    checkpoint_interval_s = 10          # sign a checkpoint this often while the log grows
+    witness_interval_s = 60             # check and cosign peers' checkpoints this often
+
+Environment overrides: GATEWAY_LISTEN_HOST, GATEWAY_LISTEN_PORT, GATEWAY_SOPS_DIR,
+GATEWAY_WITNESS_INTERVAL_S.
 """
 
 from __future__ import annotations
@@ -40,7 +45,10 @@ _ALLOWED = {
     "listen": {"host", "port"},
     "sops": {"dir"},
     "delivery": {"envelope_ttl_hours"},
+    "audit": {"checkpoint_interval_s", "witness_interval_s"},
 }
+DEFAULT_CHECKPOINT_INTERVAL_S = 10.0
+DEFAULT_WITNESS_INTERVAL_S = 60.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,6 +62,8 @@ class Config:
     listen_port: int
     sops_dir: Path
     envelope_ttl_ms: int
+    checkpoint_interval_s: float = DEFAULT_CHECKPOINT_INTERVAL_S
+    witness_interval_s: float = DEFAULT_WITNESS_INTERVAL_S
 
     def __post_init__(self) -> None:
         check_node_id(self.node_id)
@@ -62,6 +72,10 @@ class Config:
             raise ConfigError(f"listen.port {self.listen_port} is not a TCP port")
         if self.envelope_ttl_ms <= 0:
             raise ConfigError("delivery.envelope_ttl_hours must be positive")
+        if not (0 < self.checkpoint_interval_s <= 10 and self.witness_interval_s > 0):
+            raise ConfigError(
+                "audit.checkpoint_interval_s must be in (0, 10] and witness_interval_s positive"
+            )
 
     @property
     def key_dir(self) -> Path:
@@ -124,7 +138,24 @@ def load_config(data_dir: Path, env: Mapping[str, str] | None = None) -> Config:
         listen_port=listen_port,
         sops_dir=sops_dir if sops_dir.is_absolute() else (data_dir / sops_dir),
         envelope_ttl_ms=ttl * 3_600_000,
+        **_audit_intervals(raw.get("audit", {}), env, path),
     )
+
+
+def _audit_intervals(audit: Mapping[str, Any], env: Mapping[str, str], path: Path) -> Any:
+    """The optional [audit] intervals, as keyword arguments for Config."""
+    found: dict[str, float] = {}
+    for key, value in audit.items():
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ConfigError(f"{path}: [audit] {key} must be a number of seconds")
+        found[key] = float(value)
+    override = env.get("GATEWAY_WITNESS_INTERVAL_S")
+    if override:
+        try:
+            found["witness_interval_s"] = float(override)
+        except ValueError as exc:
+            raise ConfigError(f"GATEWAY_WITNESS_INTERVAL_S={override!r} is not a number") from exc
+    return found
 
 
 def _toml_str(value: str) -> str:

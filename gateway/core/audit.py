@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 from gateway.errors import GatewayError
 
@@ -34,9 +34,12 @@ ACTIONS = frozenset(
         "envelope_refused",  # an incoming envelope refused (outcome: the rejection code)
         "notice_opened",  # a user decrypted a stored notice
         "notice_acknowledged",
+        "notice_corrected",  # a received notice's fields replaced by its sender's correction
+        "notice_withdrawn",  # a received notice withdrawn by its sender (payload hidden)
         "escalation",
         "retention_purge",  # a notice's data key destroyed (crypto-shredding)
         "user_login",
+        "audit_alarm",  # a peer's checkpoints show two views of its log (outcome: the kind)
     }
 )
 _ID = re.compile(r"[A-Za-z0-9._:@/+=-]{0,128}")
@@ -72,10 +75,15 @@ class AuditLeaf:
             raise LeafError("audit leaf reason is too long or not printable")
 
 
+_FIELDS = tuple(f.name for f in fields(AuditLeaf))
+# One encoder for all leaves: json.dumps with non-default options builds a new one per call.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
 def encode_leaf(leaf: AuditLeaf) -> bytes:
-    return json.dumps(
-        asdict(leaf), sort_keys=True, separators=(",", ":"), ensure_ascii=True
-    ).encode()
+    # A plain dict of the fields, not dataclasses.asdict: the same JSON without asdict's deep
+    # copies, which made encoding the slowest step of `gateway audit verify`.
+    return _ENCODER.encode({name: getattr(leaf, name) for name in _FIELDS}).encode()
 
 
 def decode_leaf(data: bytes) -> AuditLeaf:
