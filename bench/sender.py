@@ -63,7 +63,9 @@ async def run(data_dir: Path, document: dict[str, Any], count: int, window: int)
                 fut: asyncio.Future[float] = loop.create_future()
                 notice = notice_pb2.Notice()
                 notice.CopyFrom(template)
-                result = await service.dispatch(notice, drafter="bench")
+                result = await service.dispatch(
+                    notice, drafter="bench", approvers=("bench-approver",)
+                )
                 # No await between send returning and this: the receipt cannot be missed.
                 pending[result.notice_id] = (started, fut)
                 for _, message_id in result.message_ids:

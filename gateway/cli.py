@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway import __version__
+from gateway import __version__, cli_audit, cli_lifecycle
 from gateway.config import Config, write_config
 from gateway.core.card import NodeCard, open_card, sign_card
+from gateway.core.keys import NodeKeys
 from gateway.errors import ConfigError, GatewayError
 from gateway.service import NodeService
 
@@ -78,20 +79,25 @@ def cmd_init(args: argparse.Namespace) -> int:
     load_sop_dir(config.sops_dir)  # refuse to create a node whose SOPs do not load
     if (data_dir / "gateway.toml").exists():
         raise ConfigError(f"{data_dir} already holds a node; choose another --data-dir")
-    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    keys = create_keys(config.key_dir)
+    if data_dir.exists() and not data_dir.is_dir():
+        raise ConfigError(f"{data_dir} is a file, not a directory; choose another --data-dir")
+    # Everything is checked (the card's fields included) before anything is written, so a
+    # refused init leaves no half-made node behind.
+    node_keys = NodeKeys.generate()
     now = int(time.time() * 1000)
     card = NodeCard(
         node_id=config.node_id,
         country=config.country,
         name=config.name,
         endpoint=config.endpoint,
-        signing_key=keys.node.signing.public_key,
-        encryption_key=keys.node.encryption.public_key,
-        audit_key=keys.node.audit.public_key,
+        signing_key=node_keys.signing.public_key,
+        encryption_key=node_keys.encryption.public_key,
+        audit_key=node_keys.audit.public_key,
         valid_from_ms=now,
         valid_until_ms=now + CARD_VALIDITY_MS,
     )
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    keys = create_keys(config.key_dir, node_keys)
     (data_dir / CARD_FILE).write_bytes(sign_card(card, keys.node.signing))
     write_config(config)
     print(f"created node {config.node_id} ({config.country}) in {data_dir}")
@@ -240,11 +246,21 @@ def _load_notice_file(path: str) -> dict[str, Any]:
     return data
 
 
+def _is_notice_id(ref: str) -> bool:
+    return ref.startswith("N-") and not Path(ref).exists()
+
+
 def cmd_send(args: argparse.Namespace) -> int:
-    document = _load_notice_file(args.notice_file)
+    """`send ID` dispatches an approved draft; `send FILE` drafts and sends in one step, only
+    under a rule that needs no approval (otherwise: draft, approve, send ID)."""
+    ref = args.notice_file
+    document = None if _is_notice_id(ref) else _load_notice_file(ref)
 
     async def go(service: NodeService) -> int:
-        result = await service.send(document, source=args.notice_file, drafter=args.user)
+        if document is None:
+            result = await service.send_draft(ref, actor=args.user)
+        else:
+            result = await service.send(document, source=ref, drafter=args.user)
         if args.json:
             _print_json(
                 {
@@ -262,38 +278,106 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    if args.notice_id is None:
+        return _status_overview(args)
+
     async def go(service: NodeService) -> int:
         row, recipients = await service.status(args.notice_id)
+        escalations = [e for e in await service.escalations() if e.notice_id == row.notice_id]
         info: dict[str, Any] = {
             "notice_id": row.notice_id,
             "kind": row.kind,
             "sop": f"{row.sop_id} v{row.sop_version}",
             "state": row.state,
             "created_at": _fmt_ms(row.created_at_ms),
+            "drafter": row.drafter,
+            "approvals_required": row.approvals_required,
+            "approvers": list(row.approvers),
+            "dispatch_deadline": _fmt_ms(row.dispatch_deadline_ms),
+            "dispatched_at": _fmt_ms(row.dispatched_at_ms),
+            "retention_until": _fmt_ms(row.retention_until_ms),
+            "shredded": row.shredded,
+            "planned": [{"node_id": n, "roles": list(r)} for n, r in row.plan],
             "recipients": [
                 {
                     "node_id": r.peer,
                     "roles": r.roles.split(","),
                     "state": r.state,
+                    "delivery": r.delivery,
                     "message_id": r.message_id.hex(),
                     "attempts": r.attempts,
                     "delivered_at": _fmt_ms(r.delivered_at_ms),
+                    "ack_deadline": _fmt_ms(r.ack_deadline_ms),
+                    "acknowledged_at": _fmt_ms(r.acknowledged_at_ms),
                     "last_error": r.last_error,
                 }
                 for r in recipients
+            ],
+            "escalations": [
+                {
+                    "deadline": e.deadline,
+                    "peer": e.peer or None,
+                    "raised_at": _fmt_ms(e.raised_at_ms),
+                }
+                for e in escalations
             ],
         }
         if args.json:
             _print_json(info)
         else:
             print(f"notice {row.notice_id}  {row.kind}  {info['sop']}  {row.state}")
-            for r in info["recipients"]:
-                when = (
-                    f"receipt {r['delivered_at']}"
-                    if r["state"] == "delivered"
-                    else (r["last_error"] or "")
+            if row.state == "awaiting_approval":
+                print(
+                    f"  approvals {len(row.approvers)} of {row.approvals_required}"
+                    f" ({', '.join(row.approvers) or 'none yet'}); drafted by {row.drafter}"
                 )
-                print(f"  {r['node_id']:16} {','.join(r['roles']):24} {r['state']:10} {when}")
+            for r in info["recipients"]:
+                if r["state"] == "acknowledged":
+                    when = f"acknowledged {r['acknowledged_at']}"
+                elif r["state"] in ("delivered", "overdue") and r["delivery"] == "delivered":
+                    when = f"receipt {r['delivered_at']}; acknowledgement due {r['ack_deadline']}"
+                else:
+                    when = r["last_error"] or ""
+                print(f"  {r['node_id']:16} {','.join(r['roles']):24} {r['state']:12} {when}")
+            for e in info["escalations"]:
+                who = f" ({e['peer']})" if e["peer"] else ""
+                print(f"  ESCALATED: {e['deadline']} deadline passed{who}, at {e['raised_at']}")
+        return EXIT_OK
+
+    return _run(args, go)
+
+
+def _status_overview(args: argparse.Namespace) -> int:
+    async def go(service: NodeService) -> int:
+        notices = await service.notice_list()
+        escalations = await service.escalations()
+        info: dict[str, Any] = {
+            "notices": [
+                {"notice_id": n, "kind": k, "state": s, "created_at": _fmt_ms(t)}
+                for n, k, s, t in notices
+            ],
+            "escalations": [
+                {
+                    "notice_id": e.notice_id,
+                    "deadline": e.deadline,
+                    "peer": e.peer or None,
+                    "raised_at": _fmt_ms(e.raised_at_ms),
+                    "escalate_to": e.escalate_to.split(",") if e.escalate_to else [],
+                }
+                for e in escalations
+            ],
+        }
+        if args.json:
+            _print_json(info)
+            return EXIT_OK
+        for n in info["notices"]:
+            print(f"{n['notice_id']}  {n['kind']:28} {n['state']:18} {n['created_at']}")
+        if not info["notices"]:
+            print("no notices drafted or sent yet")
+        print(f"{len(escalations)} escalation(s)" + (":" if escalations else ""))
+        for e in info["escalations"]:
+            who = f" by {e['peer']}" if e["peer"] else ""
+            print(f"  {e['notice_id']}  {e['deadline']}{who} overdue since {e['raised_at']}")
         return EXIT_OK
 
     return _run(args, go)
@@ -465,14 +549,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-format", choices=["auto", "json", "console"], default="auto")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("send", help="send a notice written as a TOML or JSON file")
-    p.add_argument("notice_file", metavar="NOTICE_FILE")
+    p = sub.add_parser(
+        "send",
+        help="send an approved draft (NOTICE_ID), or a file whose SOP rule needs no approval",
+    )
+    p.add_argument("notice_file", metavar="NOTICE_ID_OR_FILE")
     p.add_argument("--user", default=_default_user(), help="who is sending (audited)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_send)
 
-    p = sub.add_parser("status", help="per-recipient delivery state of a notice we sent")
-    p.add_argument("notice_id", metavar="NOTICE_ID")
+    p = sub.add_parser(
+        "status",
+        help="state of a notice we drafted or sent, per recipient; without an id: all, and"
+        " escalations",
+    )
+    p.add_argument("notice_id", metavar="NOTICE_ID", nargs="?")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_status)
 
@@ -495,6 +586,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="verify and store an envelope received offline")
     p.add_argument("file", metavar="FILE", help="envelope file, or - for stdin")
     p.set_defaults(func=cmd_import)
+    cli_audit.register(sub)  # `gateway audit ...` (gateway/cli_audit.py)
+    cli_lifecycle.register(sub)  # draft, approve, ack, escalations, purge, sop (cli_lifecycle.py)
     return parser
 
 
@@ -514,5 +607,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GatewayError as exc:
         print(f"gateway: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    except OSError as exc:  # e.g. a data directory that is a file, a full disk, a busy port
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"gateway:{where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_FAILURE

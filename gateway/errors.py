@@ -3,6 +3,8 @@
     GatewayError
     ├── ConfigError            bad config, SOP, notice or key file (CLI exit 2; says file and field)
     ├── StateError             an illegal state transition (names the state, event and notice)
+    ├── NotAllowed             this person may not do that (approve own notice, approve twice,
+    │                          send without the approvals the SOP requires)
     ├── NotFound               no such notice, message or peer
     ├── PeerError              what a peer sent is wrong (HTTP 4xx and a signed rejection)
     │   ├── Oversized          larger than the envelope size limit
@@ -46,6 +48,7 @@ __all__ = [
     "Malformed",
     "MalformedPayload",
     "NotAParty",
+    "NotAllowed",
     "NotForUs",
     "NotFound",
     "Oversized",
@@ -69,6 +72,10 @@ class ConfigError(GatewayError):
 
 class StateError(GatewayError):
     """An event that the state machine does not allow in the current state."""
+
+
+class NotAllowed(GatewayError):
+    """The acting person may not do this (four-eyes rules, approvals still missing)."""
 
 
 class NotFound(GatewayError):

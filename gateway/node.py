@@ -14,9 +14,13 @@ from gateway.config import Config, load_config
 from gateway.core import sop as sops
 from gateway.core.envelope import MAX_ENVELOPE_BYTES
 from gateway.errors import ConfigError
+from gateway.net.audit_api import AUDIT, AuditWorker, HttpAuditClient, add_audit_routes
 from gateway.net.delivery import DeliveryManager
 from gateway.net.peer_api import SERVICE, add_peer_routes
 from gateway.service import NodeService, system_clock_ms
+from gateway.service_audit import AuditService
+from gateway.service_lifecycle import DeadlineTimer
+from gateway.store.audit_store import AuditStore
 from gateway.store.keyfiles import load_keys
 from gateway.store.store import Store
 
@@ -51,7 +55,7 @@ async def open_node(
         ) from exc
     store = await Store.open(config.db_path, keys.storage_key)
     try:
-        yield NodeService(
+        service = NodeService(
             config=config,
             keys=keys,
             store=store,
@@ -59,6 +63,15 @@ async def open_node(
             card_bytes=card_bytes,
             clock=clock,
         )
+        service.audit = AuditService(
+            node_id=config.node_id,
+            audit_key=keys.node.audit,
+            store=AuditStore(store.db, store.audit),
+            db_path=config.db_path,
+            directory=service.directory,
+            clock=clock,
+        )
+        yield service
     finally:
         await store.close()
 
@@ -76,13 +89,27 @@ def create_app(data_dir: Path, *, clock: Callable[[], int] = system_clock_ms) ->
                 service.on_outbox = delivery.enqueue
                 app[DELIVERY] = delivery
                 delivery.start()
+                assert service.audit is not None
+                app[AUDIT] = service.audit
+                auditor = AuditWorker(
+                    service.audit,
+                    HttpAuditClient(session),
+                    checkpoint_interval_s=service.config.checkpoint_interval_s,
+                    witness_interval_s=service.config.witness_interval_s,
+                )
+                await auditor.start()
+                deadlines = DeadlineTimer(service, clock)  # SOP deadlines and retention
+                deadlines.start()
                 try:
                     yield
                 finally:
+                    await deadlines.close()
                     await delivery.close()
+                    await auditor.close()  # after delivery: its last leaves get checkpointed
 
     app.cleanup_ctx.append(node_ctx)
     add_peer_routes(app)
+    add_audit_routes(app)
     return app
 
 

@@ -1,23 +1,24 @@
 """The node's use cases: send, receive, deliver, and the operator's peer and inbox actions.
 
 It calls the pure core and the store and knows no HTTP: gateway/net and the CLI stay thin and
-call it. Time comes from an injectable clock (milliseconds), so tests control it.
+call it. Time comes from an injectable clock (milliseconds), so tests control it. Drafting,
+approval, dispatch, acknowledgement, deadlines and retention are in gateway/service_lifecycle.py
+(a mixin of NodeService, for size).
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping, Set
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import cast
+from collections.abc import Callable, Set
+from typing import TYPE_CHECKING, Any
 
 from gateway._pb.gateway.v1 import notice_pb2
 from gateway.config import Config
 from gateway.core import envelope, receipts
 from gateway.core import notice as notices
 from gateway.core import sop as sops
+from gateway.core.amend import apply_correction
 from gateway.core.card import NodeCard, open_card
 from gateway.core.directory import Directory
 from gateway.core.keys import fingerprints_match
@@ -33,18 +34,18 @@ from gateway.errors import (
     UnknownSop,
 )
 from gateway.logs import get_logger
+from gateway.service_lifecycle import DraftResult, LifecycleService, SendResult
 from gateway.store.keyfiles import KeyMaterial
 from gateway.store.store import (
     InboxEntry,
     NewInboxRow,
     NoticeRow,
     OutboxItem,
-    OutboxRow,
     RecipientState,
     Store,
 )
 
-__all__ = ["NodeService", "SendResult", "system_clock_ms"]
+__all__ = ["DraftResult", "NodeService", "SendResult", "system_clock_ms"]
 
 # Backoff between delivery attempts: 0.5 s doubling to 5 minutes, each delay drawn from
 # [half, full] ("equal jitter") so that many senders retrying one peer spread out.
@@ -56,6 +57,9 @@ RETRYABLE_REJECTIONS = frozenset({"unknown_sender", "from_future"})
 # How stale the directory may be on the sending side (see NodeService.directory).
 SENDER_DIRECTORY_MAX_AGE_MS = 1000
 
+if TYPE_CHECKING:
+    from gateway.service_audit import AuditService
+
 log = get_logger()
 
 
@@ -63,18 +67,7 @@ def system_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _new_notice_id() -> str:
-    return "N-" + random.SystemRandom().getrandbits(80).to_bytes(10, "big").hex().upper()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SendResult:
-    notice_id: str
-    recipients: tuple[tuple[str, tuple[str, ...]], ...]  # (node id, roles)
-    message_ids: tuple[tuple[str, bytes], ...]  # (node id, message id of its envelope)
-
-
-class NodeService:
+class NodeService(LifecycleService):
     def __init__(
         self,
         *,
@@ -98,6 +91,10 @@ class NodeService:
         # Hooks for the edges: wake the delivery workers; observe deliveries (benchmarks, alerts).
         self.on_outbox: Callable[[list[OutboxItem]], None] = lambda items: None
         self.on_delivered: Callable[[OutboxItem, receipts.Receipt], None] = lambda i, r: None
+        self.on_deadlines: Callable[[], None] = lambda: None
+        # The audit use cases (gateway/service_audit.py), attached by gateway.node.open_node:
+        # receipts carry its latest checkpoint; peers' receipts' checkpoints are kept there.
+        self.audit: AuditService | None = None
 
     # --- directory --------------------------------------------------------------------------
 
@@ -138,100 +135,7 @@ class NodeService:
         peer = (await self.directory(max_age_ms=SENDER_DIRECTORY_MAX_AGE_MS)).get(node_id)
         return None if peer is None or peer.revoked else peer.endpoint
 
-    # --- sending ----------------------------------------------------------------------------
-
-    async def send(
-        self, document: Mapping[str, object], *, source: str, drafter: str
-    ) -> SendResult:
-        """Turn an officer's notice into envelopes per the SOP and queue them durably."""
-        return await self.dispatch(
-            notices.parse_notice_document(document, source=source), drafter=drafter
-        )
-
-    async def dispatch(self, notice: notice_pb2.Notice, *, drafter: str) -> SendResult:
-        """Plan, seal and queue a parsed notice (its ids and times are set here)."""
-        now = self._clock()
-        directory = await self.directory()
-        plan = sops.plan(
-            _plan_input(notice),
-            self.sops,
-            [
-                # Ourselves too: a role held by our own country is then covered, not missing.
-                sops.DirectoryEntry(node_id=self.node_id, country=self.config.country),
-                *(
-                    sops.DirectoryEntry(node_id=p.node_id, country=p.country, revoked=p.revoked)
-                    for p in directory.peers
-                ),
-            ],
-            self.node_id,
-            _utc(now),
-        )
-        sop = self.sops.get(plan.sop_id, plan.sop_version)
-        notice.notice_id = _new_notice_id()
-        notice.sender_node_id = self.node_id
-        notice.created_at_ms = now
-        notice.sop_id = sop.id
-        notice.sop_version = sop.version
-        notices.validate_notice(notice)
-        outbox: list[OutboxRow] = []
-        for view, group in _group_by_view(plan.recipients):
-            payload = notices.apply_view(notice, view).SerializeToString()
-            sealed = envelope.seal(
-                payload=payload,
-                notice_id=notice.notice_id,
-                kind=plan.rule.kind,
-                sop_id=sop.id,
-                sop_version=sop.version,
-                tlp=plan.tlp,
-                handling_code=plan.handling_code,
-                created_at_ms=now,
-                expires_at_ms=now + self.config.envelope_ttl_ms,
-                sender_node_id=self.node_id,
-                signing=self._keys.node.signing,
-                recipients=[directory.recipient_key(r.node_id) for r in group],
-            )
-            outbox.extend(
-                OutboxRow(
-                    message_id=sealed.message_id,
-                    peer=r.node_id,
-                    notice_id=notice.notice_id,
-                    roles=",".join(r.roles),
-                    envelope=sealed.data,
-                    header=sealed.header_bytes,
-                    created_at_ms=now,
-                    expires_at_ms=now + self.config.envelope_ttl_ms,
-                )
-                for r in group
-            )
-        row = NoticeRow(
-            notice_id=notice.notice_id,
-            kind=plan.rule.kind,
-            sop_id=sop.id,
-            sop_version=sop.version,
-            state="dispatched",
-            created_at_ms=now,
-            drafter=drafter,
-        )
-        await self._store.create_notice(row, notice.SerializeToString(), outbox)
-        log.info("notice_dispatched", notice_id=notice.notice_id, envelopes=len(outbox))
-        self.on_outbox(
-            [
-                OutboxItem(
-                    message_id=r.message_id,
-                    peer=r.peer,
-                    envelope=r.envelope,
-                    header=r.header,
-                    expires_at_ms=r.expires_at_ms,
-                    attempts=0,
-                )
-                for r in outbox
-            ]
-        )
-        return SendResult(
-            notice_id=notice.notice_id,
-            recipients=tuple((r.node_id, tuple(r.roles)) for r in plan.recipients),
-            message_ids=tuple((row.peer, row.message_id) for row in outbox),
-        )
+    # --- sending (drafting, approval and dispatch: gateway/service_lifecycle.py) -------------
 
     async def status(self, notice_id: str) -> tuple[NoticeRow, list[RecipientState]]:
         return await self._store.notice(notice_id)
@@ -268,6 +172,8 @@ class NodeService:
             item.message_id, item.peer, body, receipt.received_at_ms, self._clock()
         )
         self.on_delivered(item, receipt)
+        if self.audit is not None:
+            await self.audit.record_receipt_checkpoint(item.peer, receipt.audit_checkpoint)
         log.info("envelope_delivered", message_id=item.message_id.hex(), peer=item.peer)
 
     async def record_rejection(self, item: OutboxItem, body: bytes) -> None:
@@ -280,6 +186,11 @@ class NodeService:
             )
         except (BadReceipt, PeerError) as exc:
             await self.record_failure(item, f"unverifiable rejection: {exc}")
+            return
+        if not receipts.rejects(rejection, item.envelope):
+            # Signed by the peer, but not about this envelope (or about bytes it did not read):
+            # it proves nothing about this delivery, so keep trying until it expires.
+            await self.record_failure(item, f"unbound rejection ({rejection.code})")
             return
         error = f"rejected: {rejection.code}: {rejection.reason}"
         log.warning(
@@ -335,7 +246,7 @@ class NodeService:
                 check_payload=self._check_payload,
             )
             header = opened.header
-            _, roles = opened.notice
+            notice, roles = opened.notice
             digest = receipts.header_digest(opened.header_bytes)
             receipt = receipts.make_receipt(
                 receipts.Receipt(
@@ -344,7 +255,7 @@ class NodeService:
                     receiver_node_id=self.node_id,
                     received_at_ms=now,
                     header_digest=digest,
-                    audit_checkpoint=b"",
+                    audit_checkpoint=b"" if self.audit is None else self.audit.latest_note,
                 ),
                 self._keys.node.signing,
             )
@@ -362,10 +273,11 @@ class NodeService:
                     received_at_ms=now,
                     receipt=receipt,
                     payload=opened.payload,
+                    **self._follow_up(header, notice, now),
                 )
             )
         except PeerError as err:
-            return await self._rejection(err, size=len(data))
+            return await self._rejection(err, size=len(data), refused=data)
         log.info(
             "envelope_received" if is_new else "envelope_duplicate",
             message_id=header.message_id.hex(),
@@ -373,6 +285,29 @@ class NodeService:
             notice_id=header.notice_id,
         )
         return 200, answer
+
+    def _follow_up(
+        self, header: envelope.EnvelopeHeader, notice: notice_pb2.Notice, now: int
+    ) -> dict[str, Any]:
+        """What storing this notice also does: its retention, and its effect on the notice it
+        refers to (an acknowledgement of ours; a correction or withdrawal of one we hold)."""
+        rule = self.sops.get(header.sop_id, header.sop_version).rule_for(header.kind)
+        assert rule is not None  # _check_header refused any kind the SOP has no rule for
+        effects: dict[str, Any] = {
+            "retention_until_ms": now + int(rule.retention.total_seconds() * 1000)
+        }
+        if header.kind in ("acknowledgement", "joint_investigation_response"):
+            effects["related_notice_id"] = notice.response.related_notice_id
+        elif header.kind in ("correction", "withdrawal"):
+            effects["related_notice_id"] = notice.amendment.related_notice_id
+            if header.kind == "correction":
+
+                def amend(original: bytes) -> bytes:
+                    corrected = apply_correction(notices.decode_notice(original), notice)
+                    return corrected.SerializeToString()
+
+                effects["amend"] = amend
+        return effects
 
     async def _accept(self, row: NewInboxRow) -> tuple[bool, bytes]:
         try:
@@ -401,7 +336,7 @@ class NodeService:
 
     def _check_payload(
         self, header: envelope.EnvelopeHeader, payload: bytes
-    ) -> tuple[object, tuple[str, ...]]:
+    ) -> tuple[notice_pb2.Notice, tuple[str, ...]]:
         notice = notices.decode_notice(payload)
         notices.validate_notice(notice)
         if (
@@ -416,6 +351,14 @@ class NodeService:
         roles = set(sops.role_of(self.config.country, notices.routing(notice)))
         if sop.is_party(self.node_id):
             roles.add("parties")
+        # A reply to a notice we sent, from a node we sent it to: we hold the `sender` role.
+        related = notice.response.related_notice_id
+        if (
+            header.kind in sops.REPLY_KINDS
+            and related
+            and self._store.is_recipient(related, header.sender_node_id)
+        ):
+            roles.add("sender")
         view = sops.allowed_view(sop, header.kind, roles)
         if not view:
             raise FieldsNotAllowed(f"the SOP gives {self.node_id} no role in this notice")
@@ -423,7 +366,9 @@ class NodeService:
         granted = tuple(r for r in sops.ROLES if r in roles and _rule_sends_to(sop, header.kind, r))
         return notice, granted
 
-    async def _rejection(self, err: PeerError, *, size: int | None) -> tuple[int, bytes]:
+    async def _rejection(
+        self, err: PeerError, *, size: int | None, refused: bytes | None = None
+    ) -> tuple[int, bytes]:
         """Refuse an envelope: an audit leaf and a signed rejection, and nothing else stored."""
         now = self._clock()
         log.warning(
@@ -448,6 +393,7 @@ class NodeService:
                 code=err.code,
                 reason=str(err),
                 rejected_at_ms=now,
+                envelope_digest=b"" if refused is None else receipts.envelope_digest(refused),
             ),
             self._keys.node.signing,
         )
@@ -468,36 +414,6 @@ class NodeService:
         return entry, notices.notice_to_document(notices.decode_notice(payload))
 
 
-def _plan_input(notice: notice_pb2.Notice) -> sops.PlanInput:
-    routing = notices.routing(notice)
-    identified = routing.identified_at_ms
-    return sops.PlanInput(
-        kind=cast(sops.Kind, routing.kind),
-        sop_id=notice.sop_id or None,
-        origin=routing.origin,
-        transit=routing.transit,
-        destination=routing.destination,
-        identified_at=None
-        if identified is None
-        else datetime.fromtimestamp(identified / 1000, UTC),
-        present_fields=notices.present_fields(notice),
-    )
-
-
-def _group_by_view(
-    recipients: tuple[sops.Recipient, ...],
-) -> list[tuple[frozenset[str], list[sops.Recipient]]]:
-    """Recipients that see the same fields share one envelope (DESIGN.md section 5)."""
-    groups: dict[frozenset[str], list[sops.Recipient]] = {}
-    for recipient in recipients:
-        groups.setdefault(recipient.view, []).append(recipient)
-    return list(groups.items())
-
-
 def _rule_sends_to(sop: sops.Sop, kind: str, role: str) -> bool:
     rule = sop.rule_for(kind)
     return rule is not None and role in rule.to
-
-
-def _utc(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)

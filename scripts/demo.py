@@ -1,8 +1,10 @@
 """`make demo`: three nodes on loopback exchange a victim-identification notice under an SOP.
 
 France (destination) identifies a victim and notifies Brazil (origin) and Honduras (transit)
-under sops/para8-victim-notification.toml. Each node is a separate `gateway serve` process on
-127.0.0.1. Exits 0 when every step checked out, or non-zero naming the step that failed.
+under sops/para8-victim-notification.toml: one officer drafts the notice, a second approves it
+(four-eyes), it is sent, and Brazil acknowledges it back to France. Each node is a separate
+`gateway serve` process on 127.0.0.1. Exits 0 when every step checked out, or non-zero naming
+the step that failed.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from gateway.localnet import LocalNode, wait_for  # noqa: E402
 
 WORK = ROOT / "demo-data"
 NOTICE = ROOT / "tests" / "fixtures" / "notices" / "victim-identification.toml"
-STEPS = 7
+STEPS = 10
 
 
 class StepFailed(Exception):
@@ -85,9 +87,26 @@ def main() -> int:
             print(f"      {node.node_id:8} listening on {node.endpoint}")
 
         current = 4
-        step(4, f"France sends a victim-identification notice ({NOTICE.relative_to(ROOT)})")
-        sent = fr.json("send", str(NOTICE))
-        notice_id = sent["notice_id"]
+        step(4, f"France drafts, approves and sends a notice ({NOTICE.relative_to(ROOT)})")
+        drafted = fr.json("draft", str(NOTICE), "--user", "officer-durand")
+        notice_id = drafted["notice_id"]
+        print(f"      drafted by officer-durand: {notice_id}, {drafted['state']}")
+        for r in drafted["recipients"]:
+            groups_seen = sorted({path.split(".")[0] for path in r["fields"]})
+            print(
+                f"      plan -> {r['node_id']:8} as {', '.join(r['roles'])}:"
+                f" {', '.join(groups_seen)}"
+            )
+        early = fr.gateway("send", notice_id, "--user", "officer-durand", check=False)
+        check(early.returncode == 1, "sending before approval is refused")
+        own = fr.gateway("approve", notice_id, "--user", "officer-durand", check=False)
+        check(
+            own.returncode == 1 and b"cannot approve" in own.stderr,
+            "the drafter cannot approve their own notice (four-eyes)",
+        )
+        approved = fr.json("approve", notice_id, "--user", "officer-martin")
+        check(approved["state"] == "approved", "officer-martin approves it")
+        sent = fr.json("send", notice_id, "--user", "officer-durand")
         for r in sent["recipients"]:
             print(f"      -> {r['node_id']:8} as {', '.join(r['roles'])}")
         check(
@@ -123,7 +142,46 @@ def main() -> int:
         check("modus_operandi" in hn_notice, "Honduras received the route and the means")
 
         current = 7
-        step(7, "Stop the nodes")
+        step(7, "Brazil acknowledges; France records the acknowledgement against Brazil")
+        ack = br.json("ack", notice_id, "--user", "agente-silva", "--contact", "PF/DETRAP")
+        print(
+            f"      Brazil sent acknowledgement {ack['notice_id']}"
+            f" to {ack['recipients'][0]['node_id']}"
+        )
+
+        def acknowledged() -> dict | None:
+            status = fr.json("status", notice_id)
+            states = {r["node_id"]: r["state"] for r in status["recipients"]}
+            return status if states.get("br-ncp") == "acknowledged" else None
+
+        status = wait_for(acknowledged, timeout=30, what="Brazil's acknowledgement")
+        for r in status["recipients"]:
+            print(f"      {r['node_id']:8} {r['state']:13} acknowledged {r['acknowledged_at']}")
+        check(True, "France holds Brazil's signed acknowledgement; Honduras's is still due")
+
+        current = 8
+        step(8, "Witnessing: each node checks its peers' logs are consistent, and cosigns them")
+        for node in nodes:
+            for line in node.gateway("audit", "witness").stdout.decode().splitlines():
+                print(f"      {node.node_id:8} witnessed {line}")
+        note = fr.gateway("audit", "checkpoint").stdout.decode()
+        print("      France's latest checkpoint, with its cosignatures:")
+        for line in note.splitlines():
+            print(f"        {line}")
+        check(
+            "\u2014 gateway.br-ncp/witness " in note,
+            "Brazil cosigned France's checkpoint (C2SP tlog-cosignature)",
+        )
+
+        current = 9
+        step(9, "Each operator runs `gateway audit verify` (offline, recomputes everything)")
+        for node in nodes:
+            first = node.gateway("audit", "verify").stdout.decode().splitlines()
+            print(f"      {node.node_id:8} {first[0]}; {first[1].strip()}")
+        check(True, "all three audit logs, checkpoints and cosignatures verify")
+
+        current = 10
+        step(10, "Stop the nodes")
         for node in nodes:
             node.stop()
         check(True, "all nodes stopped")

@@ -36,6 +36,7 @@ __all__ = [
     "KINDS",
     "LOCAL_ROLES",
     "PERSONAL_GROUPS",
+    "REPLY_KINDS",
     "ROLES",
     "ROUTING_FIELDS",
     "TLPS",
@@ -95,10 +96,15 @@ FIELD_PATHS: Final[tuple[str, ...]] = tuple(
 # Groups that hold a person's data: never granted to `parties` (every party of an SOP).
 PERSONAL_GROUPS: Final[tuple[str, ...]] = ("victim",)
 
-# Case roles a rule can send to; `parties` is every party of the SOP.
-Role = Literal["origin", "transit", "destination", "parties"]
+# Roles a rule can send to: the case roles (the states of origin, transit and destination),
+# `parties` (every party of the SOP) and `sender` (the node that sent the notice a reply
+# answers: an acknowledgement goes back to whoever asked for it, and to nobody else).
+Role = Literal["origin", "transit", "destination", "parties", "sender"]
 ROLES: Final[tuple[Role, ...]] = get_args(Role)
 CASE_ROLES: Final[tuple[Role, ...]] = ("origin", "transit", "destination")
+# Kinds that answer a received notice (response.related_notice_id): only they can go to
+# `sender`.
+REPLY_KINDS: Final[tuple[Kind, ...]] = ("acknowledgement", "joint_investigation_response")
 
 # The case field that names the countries of each case role.
 ROUTING_FIELDS: Final[Mapping[str, str]] = MappingProxyType(
@@ -287,6 +293,13 @@ class Rule:
         for role in self.to:
             choose(role, ROLES, path=("to",), noun="role")
         _unique(self.to, path=("to",), noun="role")
+        if "sender" in self.to and self.kind not in REPLY_KINDS:
+            raise SopError(
+                f"role 'sender' is for replies ({', '.join(REPLY_KINDS)}): a {self.kind} notice"
+                " answers no received notice; send it to case roles or parties",
+                path=("to",),
+                value="sender",
+            )
         if type(self.approvals) is not int or self.approvals < 0:
             raise SopError(
                 f"{self.approvals!r} is not a number of approvals; write a whole number >= 0"

@@ -8,6 +8,9 @@ Choices made here:
 - Roles are found by country: the notice names the countries of origin, transit and destination,
   and every directory node of such a country (not revoked, not us, a party to the SOP) gets the
   notice in that role. A node in two roles gets one entry with the union of both views.
+- A reply (acknowledgement, joint-investigation response) goes to the `sender` role: the node
+  that sent the notice it answers (`PlanInput.reply_to`), found by node id, not by country, so
+  it reaches the asking node even when that node's country holds no case role.
 - A recipient's view is the present fields its roles are granted, expressed as field paths, so
   the envelope builder needs no knowledge of groups.
 - When no SOP id is given, the SOP is chosen only if exactly one SOP in force covers the kind and
@@ -105,6 +108,9 @@ class PlanInput:
     destination: str | None = None
     identified_at: datetime | None = None
     present_fields: frozenset[str] = frozenset()
+    # For a reply (an acknowledgement, say): the node that sent the notice it answers, which
+    # the rule's `sender` role reaches.
+    reply_to: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -340,6 +346,8 @@ def _recipients(
         if node.node_id == self_node or node.revoked or not sop.is_party(node.node_id):
             continue
         roles = {role for role, country in pairs if country == node.country}
+        if "sender" in rule.to and node.node_id == notice.reply_to:
+            roles.add("sender")
         if "parties" in rule.to:
             roles.add("parties")
         if not roles:
@@ -363,11 +371,37 @@ def _recipients(
         elif all(node.revoked for node in parties):
             ids = ", ".join(node.node_id for node in parties)
             reasons.append(f"every node of the {role} country {country} is revoked ({ids})")
+    if "sender" in rule.to:
+        _check_sender(notice, sop, nodes, self_node, reasons)
     if "parties" in rule.to and not any("parties" in r.roles for r in recipients):
         reasons.append(
             f"no party to {name} other than this node is in the directory and not revoked"
         )
     return tuple(recipients)
+
+
+def _check_sender(
+    notice: PlanInput,
+    sop: Sop,
+    nodes: dict[str, DirectoryEntry],
+    self_node: str,
+    reasons: list[str],
+) -> None:
+    name = f"SOP {sop.id} v{sop.version}"
+    sender = notice.reply_to
+    if sender is None:
+        reasons.append(
+            f"a {notice.kind} notice goes to the sender of the notice it answers, and names"
+            " none (response.related_notice_id of a received notice)"
+        )
+    elif sender == self_node:
+        reasons.append(f"the notice answered was sent by this node ({self_node})")
+    elif sender not in nodes:
+        reasons.append(f"the sender of the notice answered ({sender}) is not in the directory")
+    elif nodes[sender].revoked:
+        reasons.append(f"the sender of the notice answered ({sender}) is revoked")
+    elif not sop.is_party(sender):
+        reasons.append(f"the sender of the notice answered ({sender}) is not a party to {name}")
 
 
 # -- receiver side ---------------------------------------------------------------------------
@@ -376,7 +410,9 @@ def _recipients(
 def role_of(node_country: str, routing: Routing) -> frozenset[Role]:
     """The case roles (origin, transit, destination) a node of `node_country` holds.
 
-    A receiver that is a party to the SOP also holds `parties`; add it before `allowed_view`.
+    A receiver that is a party to the SOP also holds `parties`, and a receiver that sent the
+    notice a reply answers (to the replying node) holds `sender`; the caller knows both and
+    adds them before `allowed_view`.
     """
     return frozenset(role for role in CASE_ROLES if node_country in _countries(routing, role))
 

@@ -127,12 +127,111 @@ MIGRATIONS: tuple[str, ...] = (
         created_at_ms INTEGER NOT NULL
     ) STRICT;
     """,
-    # 3: audit witnessing: peers' checkpoints, cosignatures, alarms (issue 4).
+    # 3: audit witnessing: cosignatures of our checkpoints, peers' checkpoints, alarms.
     """
-    CREATE TABLE audit_placeholder_3 (id INTEGER PRIMARY KEY) STRICT;
+    -- Witnesses' cosignatures of our own checkpoints (C2SP tlog-cosignature signature lines).
+    CREATE TABLE audit_cosignatures (
+        size INTEGER NOT NULL,
+        witness TEXT NOT NULL,
+        line TEXT NOT NULL,
+        timestamp INTEGER NOT NULL,
+        received_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (size, witness)
+    ) STRICT;
+
+    -- Peers' signed checkpoints we verified, from their receipts and from witnessing rounds.
+    CREATE TABLE audit_peer_checkpoints (
+        peer TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        root BLOB NOT NULL,
+        note BLOB NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('receipt', 'witness')),
+        received_at_ms INTEGER NOT NULL,
+        -- set once shown consistent with the peer's witnessed log
+        checked_at_ms INTEGER,
+        -- set once we cosigned it
+        cosigned_at_ms INTEGER,
+        PRIMARY KEY (peer, size)
+    ) STRICT;
+
+    -- Per peer, the latest checkpoint we verified as consistent with all before it.
+    CREATE TABLE audit_witness (
+        peer TEXT PRIMARY KEY,
+        size INTEGER,
+        root BLOB,
+        note BLOB,
+        verified_at_ms INTEGER,
+        last_round_ms INTEGER NOT NULL,
+        last_error TEXT
+    ) STRICT;
+
+    -- A peer showed two views of its log: both signed checkpoints are kept as evidence.
+    CREATE TABLE audit_alarms (
+        id INTEGER PRIMARY KEY,
+        peer TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('fork', 'rollback', 'inconsistent')),
+        raised_at_ms INTEGER NOT NULL,
+        held_note BLOB NOT NULL,
+        new_note BLOB NOT NULL,
+        detail TEXT NOT NULL
+    ) STRICT;
     """,
-    # 4: notice lifecycle: approvals, acknowledgements, escalations, retention (issue 3).
+    # 4: notice lifecycle: approvals, recipients' states, escalations, retention (issue 3).
+    # State names are those of gateway/core/lifecycle.py; every column holds metadata only.
     """
-    CREATE TABLE lifecycle_placeholder_4 (id INTEGER PRIMARY KEY) STRICT;
+    ALTER TABLE notices ADD COLUMN approvals_required INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE notices ADD COLUMN related_notice_id TEXT;
+    ALTER TABLE notices ADD COLUMN plan TEXT;
+    ALTER TABLE notices ADD COLUMN escalate_to TEXT NOT NULL DEFAULT '';
+    ALTER TABLE notices ADD COLUMN dispatch_deadline_ms INTEGER;
+    ALTER TABLE notices ADD COLUMN ack_within_ms INTEGER;
+    ALTER TABLE notices ADD COLUMN dispatched_at_ms INTEGER;
+    ALTER TABLE notices ADD COLUMN retention_until_ms INTEGER;
+    CREATE INDEX notices_state ON notices (state, dispatch_deadline_ms);
+    CREATE INDEX notices_retention ON notices (retention_until_ms);
+
+    -- Who approved which notice: four-eyes, one row per approver.
+    CREATE TABLE approvals (
+        notice_id TEXT NOT NULL REFERENCES notices (notice_id),
+        approver TEXT NOT NULL,
+        approved_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (notice_id, approver)
+    ) STRICT;
+
+    -- Each recipient of a notice we dispatched, in its SOP state (the outbox keeps delivery).
+    CREATE TABLE recipients (
+        notice_id TEXT NOT NULL REFERENCES notices (notice_id),
+        peer TEXT NOT NULL,
+        roles TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN
+            ('queued', 'delivered', 'acknowledged', 'overdue', 'expired', 'rejected')),
+        ack_deadline_ms INTEGER,
+        acknowledged_at_ms INTEGER,
+        ack_notice_id TEXT,
+        PRIMARY KEY (notice_id, peer)
+    ) STRICT;
+    CREATE INDEX recipients_deadline ON recipients (state, ack_deadline_ms);
+    INSERT INTO recipients (notice_id, peer, roles, state)
+        SELECT notice_id, peer, roles, state FROM outbox;
+
+    -- A passed SOP deadline, raised once: `dispatch` (peer '') or `acknowledge` (per peer).
+    CREATE TABLE escalations (
+        id INTEGER PRIMARY KEY,
+        notice_id TEXT NOT NULL REFERENCES notices (notice_id),
+        peer TEXT NOT NULL,
+        deadline TEXT NOT NULL CHECK (deadline IN ('dispatch', 'acknowledge')),
+        due_at_ms INTEGER NOT NULL,
+        raised_at_ms INTEGER NOT NULL,
+        escalate_to TEXT NOT NULL,
+        UNIQUE (notice_id, peer, deadline)
+    ) STRICT;
+
+    -- What became of a notice we received; a correction leaves its time, a withdrawal its state.
+    ALTER TABLE inbox ADD COLUMN state TEXT NOT NULL DEFAULT 'received'
+        CHECK (state IN ('received', 'acknowledged', 'withdrawn'));
+    ALTER TABLE inbox ADD COLUMN corrected_at_ms INTEGER;
+    ALTER TABLE inbox ADD COLUMN retention_until_ms INTEGER;
+    CREATE INDEX inbox_notice ON inbox (sender, notice_id);
+    CREATE INDEX inbox_retention ON inbox (retention_until_ms);
     """,
 )

@@ -7,13 +7,15 @@ the small interface a PostgreSQL backend would implement for nodes that outgrow 
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Sequence, Set
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gateway.core import at_rest
+from gateway.core.audit import MAX_REASON
 from gateway.core.card import NodeCard
 from gateway.core.crypto import sha256
 from gateway.core.directory import Directory, PeerKey, PeerRecord
@@ -21,6 +23,7 @@ from gateway.core.keys import key_id
 from gateway.errors import ConfigError, NotFound, Replayed
 from gateway.store.audit import AuditLog
 from gateway.store.db import Database
+from gateway.store.lifecycle import LifecycleStore
 
 __all__ = ["InboxEntry", "NoticeRow", "OutboxItem", "OutboxRow", "Store"]
 
@@ -60,18 +63,31 @@ class NoticeRow:
     state: str
     created_at_ms: int
     drafter: str
+    approvals_required: int = 0
+    approvers: tuple[str, ...] = ()
+    plan: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (node id, roles) as drafted
+    related_notice_id: str | None = None
+    dispatch_deadline_ms: int | None = None
+    dispatched_at_ms: int | None = None
+    retention_until_ms: int | None = None
+    shredded: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecipientState:
+    """One recipient of a notice we sent: its SOP state and its envelope's delivery."""
+
     peer: str
     roles: str
     message_id: bytes
-    state: str
+    state: str  # gateway/core/lifecycle.py RECIPIENT_STATES
     attempts: int
     last_error: str | None
     delivered_at_ms: int | None
     expires_at_ms: int
+    delivery: str = "queued"  # the outbox state: queued, delivered, expired, rejected
+    ack_deadline_ms: int | None = None
+    acknowledged_at_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +102,9 @@ class InboxEntry:
     roles: str
     received_at_ms: int
     shredded: bool
+    state: str = "received"  # gateway/core/lifecycle.py INBOX_STATES
+    corrected_at_ms: int | None = None
+    retention_until_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,9 +121,15 @@ class NewInboxRow:
     received_at_ms: int
     receipt: bytes
     payload: bytes
+    retention_until_ms: int | None = None
+    # A follow-up's effect on a notice it refers to (response or amendment related_notice_id):
+    # an acknowledgement of one of ours, a correction or withdrawal of one we received.
+    related_notice_id: str = ""
+    # For a correction: the original payload -> the corrected payload.
+    amend: Callable[[bytes], bytes] | None = None
 
 
-class Store:
+class Store(LifecycleStore):
     def __init__(self, db: Database, storage_key: bytes, version_conn: sqlite3.Connection) -> None:
         self._db = db
         self._storage_key = storage_key
@@ -125,6 +150,11 @@ class Store:
     async def close(self) -> None:
         self._version_conn.close()
         await self._db.close()
+
+    @property
+    def db(self) -> Database:
+        """The database, shared with gateway/store/audit_store.py (same group-commit writer)."""
+        return self._db
 
     # --- data keys --------------------------------------------------------------------------
 
@@ -318,6 +348,10 @@ class Store:
                 ),
             )
             _insert_outbox(conn, outbox)
+            conn.executemany(
+                "INSERT INTO recipients (notice_id, peer, roles, state) VALUES (?, ?, ?, 'queued')",
+                [(notice.notice_id, r.peer, r.roles) for r in outbox],
+            )
             for r in outbox:
                 self.audit.append(
                     conn,
@@ -336,8 +370,11 @@ class Store:
     async def notice(self, notice_id: str) -> tuple[NoticeRow, list[RecipientState]]:
         def job(conn: sqlite3.Connection) -> tuple[NoticeRow, list[RecipientState]]:
             row = conn.execute(
-                "SELECT notice_id, kind, sop_id, sop_version, state, created_at_ms, drafter"
-                " FROM notices WHERE notice_id = ?",
+                "SELECT n.notice_id, n.kind, n.sop_id, n.sop_version, n.state, n.created_at_ms,"
+                " n.drafter, n.approvals_required, n.plan, n.related_notice_id,"
+                " n.dispatch_deadline_ms, n.dispatched_at_ms, n.retention_until_ms,"
+                " d.wrapped IS NULL FROM notices n JOIN data_keys d ON d.id = n.data_key_id"
+                " WHERE n.notice_id = ?",
                 (notice_id,),
             ).fetchone()
             if row is None:
@@ -347,19 +384,33 @@ class Store:
                     peer=r[0],
                     roles=r[1],
                     message_id=r[2],
-                    state=r[3],
+                    state=r[8] or r[3],
                     attempts=r[4],
                     last_error=r[5],
                     delivered_at_ms=r[6],
                     expires_at_ms=r[7],
+                    delivery=r[3],
+                    ack_deadline_ms=r[9],
+                    acknowledged_at_ms=r[10],
                 )
                 for r in conn.execute(
-                    "SELECT peer, roles, message_id, state, attempts, last_error,"
-                    " delivered_at_ms, expires_at_ms FROM outbox WHERE notice_id = ?"
-                    " ORDER BY peer",
+                    "SELECT o.peer, o.roles, o.message_id, o.state, o.attempts, o.last_error,"
+                    " o.delivered_at_ms, o.expires_at_ms, r.state, r.ack_deadline_ms,"
+                    " r.acknowledged_at_ms FROM outbox o LEFT JOIN recipients r"
+                    " ON r.notice_id = o.notice_id AND r.peer = o.peer WHERE o.notice_id = ?"
+                    " ORDER BY o.peer",
                     (notice_id,),
                 )
             ]
+            approvers = tuple(
+                a
+                for (a,) in conn.execute(
+                    "SELECT approver FROM approvals WHERE notice_id = ?"
+                    " ORDER BY approved_at_ms, approver",
+                    (notice_id,),
+                )
+            )
+            plan = tuple((str(node), tuple(roles)) for node, roles in json.loads(row[8] or "[]"))
             return NoticeRow(
                 notice_id=row[0],
                 kind=row[1],
@@ -368,6 +419,14 @@ class Store:
                 state=row[4],
                 created_at_ms=row[5],
                 drafter=row[6],
+                approvals_required=row[7],
+                approvers=approvers,
+                plan=plan,
+                related_notice_id=row[9],
+                dispatch_deadline_ms=row[10],
+                dispatched_at_ms=row[11],
+                retention_until_ms=row[12],
+                shredded=bool(row[13]),
             ), recipients
 
         return await self._db.read(job)
@@ -433,12 +492,14 @@ class Store:
                 (receipt, delivered_at_ms, message_id, peer),
             )
             if changed.rowcount:
+                notice_id = _outbox_notice(conn, message_id)
+                self._recipient_event(conn, notice_id, peer, "deliver")
                 self.audit.append(
                     conn,
                     time_ms=now_ms,
                     actor="system",
                     action="envelope_delivered",
-                    notice_id=_outbox_notice(conn, message_id),
+                    notice_id=notice_id,
                     message_id=message_id,
                     peer=peer,
                     digest=sha256(receipt),
@@ -470,6 +531,10 @@ class Store:
                 (state, error, message_id, peer),
             )
             if changed.rowcount:
+                notice_id = _outbox_notice(conn, message_id)
+                self._recipient_event(
+                    conn, notice_id, peer, "expire" if state == "expired" else "reject"
+                )
                 self.audit.append(
                     conn,
                     time_ms=now_ms,
@@ -477,7 +542,7 @@ class Store:
                     action="envelope_expired"
                     if state == "expired"
                     else "envelope_rejected_by_peer",
-                    notice_id=_outbox_notice(conn, message_id),
+                    notice_id=notice_id,
                     message_id=message_id,
                     peer=peer,
                     outcome=code,
@@ -518,8 +583,8 @@ class Store:
             sealed = at_rest.seal_payload(data_key, row.payload, str(dk_id).encode())
             conn.execute(
                 "INSERT INTO inbox (sender, message_id, notice_id, kind, sop_id, sop_version,"
-                " roles, header, header_digest, received_at_ms, receipt, data_key_id, payload)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " roles, header, header_digest, received_at_ms, receipt, data_key_id, payload,"
+                " retention_until_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     row.sender,
                     row.message_id,
@@ -534,6 +599,7 @@ class Store:
                     row.receipt,
                     dk_id,
                     sealed,
+                    row.retention_until_ms,
                 ),
             )
             self.audit.append(
@@ -547,9 +613,33 @@ class Store:
                 outcome=row.roles.replace(",", "+"),
                 digest=row.header_digest,
             )
+            self._follow_up(conn, row)
             return True, row.receipt
 
         return await self._db.write(job)
+
+    def _follow_up(self, conn: sqlite3.Connection, row: NewInboxRow) -> None:
+        """What a received follow-up does to the notice it refers to, in the same transaction."""
+        if not row.related_notice_id:
+            return
+        if row.kind == "acknowledgement":
+            self._record_acknowledgement(
+                conn,
+                sender=row.sender,
+                related=row.related_notice_id,
+                ack_notice_id=row.notice_id,
+                now_ms=row.received_at_ms,
+            )
+        elif row.kind in ("correction", "withdrawal"):
+            self._record_amendment(
+                conn,
+                sender=row.sender,
+                related=row.related_notice_id,
+                kind=row.kind,
+                amend=row.amend,
+                amendment_id=row.notice_id,
+                now_ms=row.received_at_ms,
+            )
 
     async def inbox(self, limit: int = 100) -> list[InboxEntry]:
         def job(conn: sqlite3.Connection) -> list[InboxEntry]:
@@ -587,7 +677,9 @@ class Store:
                 raise NotFound(f"{ref!r} matches {len(rows)} messages; give the inbox number")
             *columns, dk_id, wrapped, payload = rows[0]
             entry = _inbox_entry(tuple(columns))
-            plain = self._decrypt(dk_id, wrapped, payload)
+            # A withdrawn notice is hidden: its sender asked every recipient to stop using it.
+            hidden = entry.state == "withdrawn"
+            plain = None if hidden else self._decrypt(dk_id, wrapped, payload)
             self.audit.append(
                 conn,
                 time_ms=now_ms,
@@ -596,7 +688,7 @@ class Store:
                 notice_id=entry.notice_id,
                 message_id=entry.message_id,
                 peer=entry.sender,
-                outcome="ok" if plain is not None else "shredded",
+                outcome="ok" if plain is not None else "withdrawn" if hidden else "shredded",
             )
             return entry, plain
 
@@ -616,7 +708,8 @@ class Store:
                 message_id=message_id,
                 peer=sender,
                 outcome=code,
-                reason=reason,
+                # Bounded and printable: the reason may quote unauthenticated input.
+                reason="".join(c if c.isprintable() else "?" for c in reason)[:MAX_REASON],
             )
 
         await self._db.write(job)
@@ -624,7 +717,7 @@ class Store:
 
 _INBOX_COLUMNS = (
     "i.id, i.sender, i.message_id, i.notice_id, i.kind, i.sop_id, i.sop_version, i.roles,"
-    " i.received_at_ms, d.wrapped IS NULL"
+    " i.received_at_ms, d.wrapped IS NULL, i.state, i.corrected_at_ms, i.retention_until_ms"
 )
 
 
@@ -640,6 +733,9 @@ def _inbox_entry(r: Sequence[Any]) -> InboxEntry:
         roles=str(r[7]),
         received_at_ms=int(r[8]),
         shredded=bool(r[9]),
+        state=str(r[10]),
+        corrected_at_ms=r[11],
+        retention_until_ms=r[12],
     )
 
 

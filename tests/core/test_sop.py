@@ -21,6 +21,7 @@ from gateway.core.sop import (
     HANDLING_CODES,
     KINDS,
     PERSONAL_GROUPS,
+    REPLY_KINDS,
     ROLES,
     ROUTING_FIELDS,
     TLPS,
@@ -212,7 +213,7 @@ def test_para8_follow_ups_never_widen_a_roles_view(shipped: SopSet) -> None:
     first = sop.rule_for("victim_identification")
     assert first is not None
     victim = [p for p in FIELD_PATHS if p.startswith("victim.")]
-    for kind in ("acknowledgement", "correction", "withdrawal"):
+    for kind in ("correction", "withdrawal"):
         rule = sop.rule_for(kind)
         assert rule is not None and rule.to == first.to
         for role in rule.to:
@@ -222,10 +223,17 @@ def test_para8_follow_ups_never_widen_a_roles_view(shipped: SopSet) -> None:
                 if is_granted(p, rule.granted(role)) and not is_granted(p, first.granted(role))
             ]
             assert widened == [], (kind, role)
+    # An acknowledgement goes back to the sender of the notice alone, without personal data.
+    ack = sop.rule_for("acknowledgement")
+    assert ack is not None and ack.to == ("sender",)
+    assert not [p for p in victim if is_granted(p, ack.granted("sender"))]
     # A transit state gets no victim field at all, in any rule of this procedure.
     for kind in sop.kinds:
         rule = sop.rule_for(kind)
-        assert rule is not None and "transit" in rule.to
+        assert rule is not None
+        if kind == "acknowledgement":
+            continue
+        assert "transit" in rule.to
         seen = [p for p in victim if is_granted(p, rule.granted("transit"))]
         assert seen == [], kind
 
@@ -356,14 +364,14 @@ BAD: list[tuple[str, Callable[[str], str], Where, str, str]] = [
         edit('"transit", "destination"]', '"transit", "destiny"]'),
         "destiny",
         "[[rule]] #1 (victim_identification) to",
-        "unknown role 'destiny'; allowed: origin, transit, destination, parties",
+        "unknown role 'destiny'; allowed: origin, transit, destination, parties, sender",
     ),
     (
         "unknown role in fields",
-        edit("destination = [", 'sender = ["case"]\ndestination = ['),
-        "sender",
-        "[[rule]] #1 (victim_identification) fields.sender",
-        "unknown role 'sender'; allowed: origin, transit, destination, parties",
+        edit("destination = [", 'senders = ["case"]\ndestination = ['),
+        "senders",
+        "[[rule]] #1 (victim_identification) fields.senders",
+        "unknown role 'senders'; allowed: origin, transit, destination, parties, sender",
     ),
     (
         "unknown field group",
@@ -1233,7 +1241,9 @@ def scenarios(draw: st.DrawFn) -> tuple[PlanInput, SopSet, list[DirectoryEntry],
             unique_by=lambda e: e.node_id,
         )
     )
-    to = draw(st.lists(st.sampled_from(ROLES), min_size=1, max_size=4, unique=True))
+    kind = draw(st.sampled_from(KINDS))
+    roles = ROLES if kind in REPLY_KINDS else tuple(r for r in ROLES if r != "sender")
+    to = draw(st.lists(st.sampled_from(roles), min_size=1, max_size=4, unique=True))
     fields: dict[Role, frozenset[str]] = {}
     for role in to:
         pool = NON_PERSONAL if role == "parties" else ENTRIES
@@ -1244,7 +1254,7 @@ def scenarios(draw: st.DrawFn) -> tuple[PlanInput, SopSet, list[DirectoryEntry],
     deadline = draw(st.none() | st.integers(1, 200).map(lambda h: timedelta(hours=h)))
     required = draw(st.sets(st.sampled_from(FIELD_PATHS), max_size=2))
     rule = Rule(
-        kind=draw(st.sampled_from(KINDS)),
+        kind=kind,
         to=tuple(to),
         approvals=draw(st.integers(0, 3)),
         dispatch_within=deadline,

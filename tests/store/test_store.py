@@ -129,7 +129,9 @@ async def test_outbox_lifecycle(store: Store) -> None:
     await store.mark_delivered(b"m" * 16, "hn-ncp", b"receipt", 1200, 1300)
     await store.mark_final(b"m" * 16, "br-ncp", "expired", "gave up", "expired", 1400)
     notice, recipients = await store.notice("N-1")
-    assert notice.state == "dispatched"
+    # No acknowledgement is expected (no SOP deadline given), and every recipient has a final
+    # state: the notice is closed (gateway/core/lifecycle.py).
+    assert notice.state == "closed"
     assert {(r.peer, r.state, r.attempts) for r in recipients} == {
         ("br-ncp", "expired", 2),
         ("hn-ncp", "delivered", 1),
