@@ -144,6 +144,10 @@ class LifecycleService:
             notices.parse_notice_document(document, source=source), drafter=drafter
         )
 
+    async def draft_notice(self, notice: notice_pb2.Notice, *, drafter: str) -> DraftResult:
+        """Store a parsed notice as a draft (its ids and times are set here)."""
+        return await self._draft(notice, drafter=drafter)
+
     async def _draft(self, notice: notice_pb2.Notice, *, drafter: str) -> DraftResult:
         plan = await self.plan_notice(notice)
         now = self._clock()
