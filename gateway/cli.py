@@ -8,7 +8,6 @@ lines on stderr, never a traceback for a user's mistake.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os
@@ -16,11 +15,11 @@ import sys
 import time
 import tomllib
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from gateway import __version__, cli_audit, cli_lifecycle
+from gateway.cli_common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, fmt_ms, print_json, run_with_node
 from gateway.config import Config, write_config
 from gateway.core.card import NodeCard, open_card, sign_card
 from gateway.core.keys import NodeKeys
@@ -29,29 +28,12 @@ from gateway.service import NodeService
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEFAULT_DATA_DIR = "gateway-node"
 CARD_VALIDITY_MS = 2 * 365 * 24 * 3_600_000
 
 
-def _fmt_ms(ms: int | None) -> str:
-    if ms is None:
-        return "-"
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _print_json(value: object) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
-
-
 def _run(args: argparse.Namespace, fn: Callable[[NodeService], Awaitable[int]]) -> int:
-    from gateway.node import open_node
-
-    async def go() -> int:
-        async with open_node(args.data_dir) as service:
-            return await fn(service)
-
-    return asyncio.run(go())
+    return run_with_node(args, fn)
 
 
 # --- init and cards ---------------------------------------------------------------------------
@@ -132,11 +114,11 @@ def cmd_card_show(args: argparse.Namespace) -> int:
         "name": card.name,
         "endpoint": card.endpoint,
         "fingerprint": card.fingerprint,
-        "valid_from": _fmt_ms(card.valid_from_ms),
-        "valid_until": _fmt_ms(card.valid_until_ms),
+        "valid_from": fmt_ms(card.valid_from_ms),
+        "valid_until": fmt_ms(card.valid_until_ms),
     }
     if args.json:
-        _print_json(info)
+        print_json(info)
     else:
         for k, v in info.items():
             print(f"{k:12} {v}")
@@ -180,7 +162,7 @@ def cmd_peer_list(args: argparse.Namespace) -> int:
             for p in peers
         ]
         if args.json:
-            _print_json(rows)
+            print_json(rows)
         elif not rows:
             print("no peers yet; add one with `gateway peer add CARD --fingerprint FP`")
         else:
@@ -262,7 +244,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         else:
             result = await service.send(document, source=ref, drafter=args.user)
         if args.json:
-            _print_json(
+            print_json(
                 {
                     "notice_id": result.notice_id,
                     "recipients": [{"node_id": n, "roles": list(r)} for n, r in result.recipients],
@@ -289,13 +271,13 @@ def cmd_status(args: argparse.Namespace) -> int:
             "kind": row.kind,
             "sop": f"{row.sop_id} v{row.sop_version}",
             "state": row.state,
-            "created_at": _fmt_ms(row.created_at_ms),
+            "created_at": fmt_ms(row.created_at_ms),
             "drafter": row.drafter,
             "approvals_required": row.approvals_required,
             "approvers": list(row.approvers),
-            "dispatch_deadline": _fmt_ms(row.dispatch_deadline_ms),
-            "dispatched_at": _fmt_ms(row.dispatched_at_ms),
-            "retention_until": _fmt_ms(row.retention_until_ms),
+            "dispatch_deadline": fmt_ms(row.dispatch_deadline_ms),
+            "dispatched_at": fmt_ms(row.dispatched_at_ms),
+            "retention_until": fmt_ms(row.retention_until_ms),
             "shredded": row.shredded,
             "planned": [{"node_id": n, "roles": list(r)} for n, r in row.plan],
             "recipients": [
@@ -306,9 +288,9 @@ def cmd_status(args: argparse.Namespace) -> int:
                     "delivery": r.delivery,
                     "message_id": r.message_id.hex(),
                     "attempts": r.attempts,
-                    "delivered_at": _fmt_ms(r.delivered_at_ms),
-                    "ack_deadline": _fmt_ms(r.ack_deadline_ms),
-                    "acknowledged_at": _fmt_ms(r.acknowledged_at_ms),
+                    "delivered_at": fmt_ms(r.delivered_at_ms),
+                    "ack_deadline": fmt_ms(r.ack_deadline_ms),
+                    "acknowledged_at": fmt_ms(r.acknowledged_at_ms),
                     "last_error": r.last_error,
                 }
                 for r in recipients
@@ -317,13 +299,13 @@ def cmd_status(args: argparse.Namespace) -> int:
                 {
                     "deadline": e.deadline,
                     "peer": e.peer or None,
-                    "raised_at": _fmt_ms(e.raised_at_ms),
+                    "raised_at": fmt_ms(e.raised_at_ms),
                 }
                 for e in escalations
             ],
         }
         if args.json:
-            _print_json(info)
+            print_json(info)
         else:
             print(f"notice {row.notice_id}  {row.kind}  {info['sop']}  {row.state}")
             if row.state == "awaiting_approval":
@@ -353,7 +335,7 @@ def _status_overview(args: argparse.Namespace) -> int:
         escalations = await service.escalations()
         info: dict[str, Any] = {
             "notices": [
-                {"notice_id": n, "kind": k, "state": s, "created_at": _fmt_ms(t)}
+                {"notice_id": n, "kind": k, "state": s, "created_at": fmt_ms(t)}
                 for n, k, s, t in notices
             ],
             "escalations": [
@@ -361,14 +343,14 @@ def _status_overview(args: argparse.Namespace) -> int:
                     "notice_id": e.notice_id,
                     "deadline": e.deadline,
                     "peer": e.peer or None,
-                    "raised_at": _fmt_ms(e.raised_at_ms),
+                    "raised_at": fmt_ms(e.raised_at_ms),
                     "escalate_to": e.escalate_to.split(",") if e.escalate_to else [],
                 }
                 for e in escalations
             ],
         }
         if args.json:
-            _print_json(info)
+            print_json(info)
             return EXIT_OK
         for n in info["notices"]:
             print(f"{n['notice_id']}  {n['kind']:28} {n['state']:18} {n['created_at']}")
@@ -389,7 +371,7 @@ def cmd_inbox(args: argparse.Namespace) -> int:
         rows: list[dict[str, Any]] = [
             {
                 "id": e.id,
-                "received_at": _fmt_ms(e.received_at_ms),
+                "received_at": fmt_ms(e.received_at_ms),
                 "sender": e.sender,
                 "notice_id": e.notice_id,
                 "kind": e.kind,
@@ -401,7 +383,7 @@ def cmd_inbox(args: argparse.Namespace) -> int:
             for e in entries
         ]
         if args.json:
-            _print_json(rows)
+            print_json(rows)
         elif not rows:
             print("the inbox is empty")
         else:
@@ -424,17 +406,17 @@ def cmd_show(args: argparse.Namespace) -> int:
             "notice_id": entry.notice_id,
             "kind": entry.kind,
             "roles": entry.roles.split(","),
-            "received_at": _fmt_ms(entry.received_at_ms),
+            "received_at": fmt_ms(entry.received_at_ms),
             "notice": document,
         }
         if args.json:
-            _print_json(info)
+            print_json(info)
         else:
             print(f"notice {entry.notice_id} from {entry.sender}, received {info['received_at']}")
             if document is None:
                 print("its content has been destroyed (retention period ended)")
             else:
-                _print_json(document)
+                print_json(document)
         return EXIT_OK
 
     return _run(args, go)

@@ -19,15 +19,14 @@ this module parses arguments and prints.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import base64
-import json
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gateway.cli_common import EXIT_FAILURE, EXIT_OK, fmt_ms, print_json, run_with_node
 from gateway.core.audit import ACTIONS, AuditLeaf
 from gateway.core.audit_checkpoint import (
     AuditFailure,
@@ -39,32 +38,18 @@ from gateway.core.audit_checkpoint import (
 from gateway.core.audit_verify import LogSummary, verify_bundle
 from gateway.core.signed_note import Verifier
 from gateway.errors import ConfigError, GatewayError
+from gateway.service import NodeService
 from gateway.service_audit import AuditService, WitnessOutcome
 
 __all__ = ["register"]
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-
-
-def _fmt_ms(ms: int | None) -> str:
-    if ms is None:
-        return "-"
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _print_json(value: object) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
-
 
 def _run(args: argparse.Namespace, fn: Callable[[AuditService], Awaitable[int]]) -> int:
-    from gateway.node import open_node
+    async def go(service: NodeService) -> int:
+        assert service.audit is not None
+        return await fn(service.audit)
 
-    async def go() -> int:
-        async with open_node(args.data_dir) as service:
-            assert service.audit is not None
-            return await fn(service.audit)
-
-    return asyncio.run(go())
+    return run_with_node(args, go)
 
 
 def _own_keys(args: argparse.Namespace) -> tuple[str, Any]:
@@ -132,7 +117,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     info = _summary(summary)
     if args.json:
-        _print_json({"ok": True, **info})
+        print_json({"ok": True, **info})
         return EXIT_OK
     print(f"{what}: OK")
     print(f"  {summary.size:,} leaves, root {info['root']}")
@@ -169,7 +154,7 @@ def _leaf_row(seq: int, leaf: AuditLeaf | None) -> dict[str, Any]:
         return {"seq": seq, "damaged": True}
     return {
         "seq": seq,
-        "time": _fmt_ms(leaf.time_ms),
+        "time": fmt_ms(leaf.time_ms),
         "actor": leaf.actor,
         "action": leaf.action,
         "notice_id": leaf.notice_id,
@@ -198,7 +183,7 @@ def cmd_log(args: argparse.Namespace) -> int:
     async def go(audit: AuditService) -> int:
         rows = [_leaf_row(seq, leaf) for seq, leaf in await audit.log(where)]
         if args.json:
-            _print_json(rows)
+            print_json(rows)
         elif not rows:
             print("no audit entries match")
         for r in [] if args.json else rows:
@@ -251,7 +236,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
             print(f"gateway: inclusion proof FAILED: {exc}", file=sys.stderr)
             return EXIT_FAILURE
         print(
-            f"OK: entry {leaf.seq} ({leaf.action}, {_fmt_ms(leaf.time_ms)}) is in the log"
+            f"OK: entry {leaf.seq} ({leaf.action}, {fmt_ms(leaf.time_ms)}) is in the log"
             f" {checkpoint.origin} at size {checkpoint.size}"
         )
         if args.key is None:
@@ -312,8 +297,8 @@ def cmd_peers(args: argparse.Namespace) -> int:
             {
                 "peer": s.peer,
                 "witnessed_size": None if s.checkpoint is None else s.checkpoint.size,
-                "verified_at": _fmt_ms(s.verified_at_ms),
-                "last_round": _fmt_ms(s.last_round_ms),
+                "verified_at": fmt_ms(s.verified_at_ms),
+                "last_round": fmt_ms(s.last_round_ms),
                 "last_error": s.last_error,
                 "alarms": sum(1 for a in alarms if a.peer == s.peer),
             }
@@ -324,7 +309,7 @@ def cmd_peers(args: argparse.Namespace) -> int:
                 "id": a.id,
                 "peer": a.peer,
                 "kind": a.kind,
-                "raised_at": _fmt_ms(a.raised_at_ms),
+                "raised_at": fmt_ms(a.raised_at_ms),
                 "detail": a.detail,
                 "held_checkpoint": a.held_note.decode("utf-8", errors="replace"),
                 "offered_checkpoint": a.new_note.decode("utf-8", errors="replace"),
@@ -332,7 +317,7 @@ def cmd_peers(args: argparse.Namespace) -> int:
             for a in alarms
         ]
         if args.json:
-            _print_json({"peers": rows, "alarms": alarm_rows})
+            print_json({"peers": rows, "alarms": alarm_rows})
             return EXIT_OK
         if not rows:
             print("no peer witnessed yet; run `gateway audit witness` or wait for the node")
@@ -356,7 +341,7 @@ def cmd_witness(args: argparse.Namespace) -> int:
         async with aiohttp.ClientSession() as session:
             outcomes = await audit.witness_round(HttpAuditClient(session))
         if args.json:
-            _print_json([_outcome(o) for o in outcomes])
+            print_json([_outcome(o) for o in outcomes])
         else:
             if not outcomes:
                 print("no live peers to witness")

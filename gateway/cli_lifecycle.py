@@ -7,20 +7,17 @@ gateway/cli.py. `sop check` needs no node: it reads SOP files only.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gateway.cli_common import EXIT_OK, print_json, run_with_node
 from gateway.core import sop as sops
 from gateway.errors import ConfigError
 from gateway.service import NodeService
 
 __all__ = ["plan_rows", "register"]
-
-EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def _fmt_ms(ms: int | None) -> str:
@@ -33,18 +30,8 @@ def _fmt_dt(when: datetime | None) -> str:
     return "-" if when is None else when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _print_json(value: object) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
-
-
 def _run(args: argparse.Namespace, fn: Callable[[NodeService], Awaitable[int]]) -> int:
-    from gateway.node import open_node
-
-    async def go() -> int:
-        async with open_node(args.data_dir) as service:
-            return await fn(service)
-
-    return asyncio.run(go())
+    return run_with_node(args, fn)
 
 
 def _notice_file(path: str) -> dict[str, Any]:
@@ -111,7 +98,7 @@ def cmd_draft(args: argparse.Namespace) -> int:
         result = await service.draft(document, source=args.notice_file, drafter=args.user)
         info = {"notice_id": result.notice_id, "state": result.state, **plan_rows(result.plan)}
         if args.json:
-            _print_json(info)
+            print_json(info)
             return EXIT_OK
         print(f"drafted notice {result.notice_id} ({result.state.replace('_', ' ')})")
         _print_plan(info)
@@ -128,7 +115,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
     async def go(service: NodeService) -> int:
         state, approvers, required = await service.approve(args.notice_id, approver=args.user)
         if args.json:
-            _print_json(
+            print_json(
                 {
                     "notice_id": args.notice_id,
                     "state": state,
@@ -154,7 +141,7 @@ def cmd_ack(args: argparse.Namespace) -> int:
             args.ref, actor=args.user, outcome=args.outcome, contact_unit=args.contact or ""
         )
         if args.json:
-            _print_json(
+            print_json(
                 {
                     "notice_id": result.notice_id,
                     "recipients": [{"node_id": n, "roles": list(r)} for n, r in result.recipients],
@@ -183,7 +170,7 @@ def cmd_escalations(args: argparse.Namespace) -> int:
             for e in await service.escalations(args.limit)
         ]
         if args.json:
-            _print_json(rows)
+            print_json(rows)
         elif not rows:
             print("no escalations")
         else:
@@ -211,7 +198,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
             for p in purged
         ]
         if args.json:
-            _print_json({"dry_run": args.dry_run, "notices": rows})
+            print_json({"dry_run": args.dry_run, "notices": rows})
             return EXIT_OK
         verb = "would destroy" if args.dry_run else "destroyed"
         print(f"{verb} the content of {len(rows)} notice(s) whose retention ended")
@@ -259,7 +246,7 @@ def cmd_sop_plan(args: argparse.Namespace) -> int:
     async def go(service: NodeService) -> int:
         info = plan_rows(await service.preview(document, source=args.notice_file))
         if args.json:
-            _print_json(info)
+            print_json(info)
         else:
             print(f"{args.notice_file} would go as a {info['kind']} notice (nothing stored):")
             _print_plan(info)
