@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,8 @@ def end_to_end() -> dict[str, Any]:
     # The demo notice, without a transit country: one recipient, the origin (the receiver).
     doc = tomllib.loads(components.NOTICE_FILE.read_text())
     doc["case"].pop("transit_countries", None)
+    # Identified just now: within the SOP's dispatch deadline, so no escalation per notice.
+    doc["case"]["identified_at"] = datetime.now(UTC).isoformat()
     notice_file = WORK / "notice.json"
     notice_file.write_text(json.dumps(doc, default=str))
     receiver.start()
