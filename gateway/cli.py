@@ -444,7 +444,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     async def go(service: NodeService) -> int:
         await service.import_envelope(data)
-        print(f"imported {args.file}: verified and stored")
+        print(f"imported {args.file}: verified; the inbox holds it (once, if it was there already)")
         return EXIT_OK
 
     return _run(args, go)

@@ -266,6 +266,12 @@ def seal(
         signature=signature,
         signer_key_id=signing.key_id,
     ).SerializeToString()
+    if len(data) > MAX_ENVELOPE_BYTES:
+        # Every receiver refuses it unread, so the refusal could not even be bound to it.
+        raise ConfigError(
+            f"the sealed notice is {len(data)} bytes; the limit is {MAX_ENVELOPE_BYTES}:"
+            " shorten lists or free-text fields"
+        )
     return SealedEnvelope(
         message_id=header.message_id, header=header, header_bytes=header_bytes, data=data
     )
