@@ -265,6 +265,16 @@ class AuditService:
                 note,
                 f"held size {held_cp.size}, now offered size {new.size}",
             )
+        largest = await self._store.largest_peer_checkpoint(peer.node_id)
+        if largest is not None and largest.size > new.size:
+            # A receipt showed us a bigger log than the peer now serves: it shrank its history.
+            return await self._alarm(
+                peer.node_id,
+                WitnessStep.ROLLBACK.value,
+                largest.note,
+                note,
+                f"a receipt carried size {largest.size}, now offered size {new.size}",
+            )
         try:
             if step is WitnessStep.PROVE:
                 assert held is not None and held_cp is not None

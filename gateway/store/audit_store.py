@@ -295,6 +295,19 @@ class AuditStore:
 
         return await self._db.read(job)
 
+    async def largest_peer_checkpoint(self, peer: str) -> StoredCheckpoint | None:
+        """The largest checkpoint of `peer` we hold from any source (receipts or witnessing)."""
+
+        def job(conn: sqlite3.Connection) -> StoredCheckpoint | None:
+            row = conn.execute(
+                "SELECT size, root, note FROM audit_peer_checkpoints WHERE peer = ?"
+                " ORDER BY size DESC LIMIT 1",
+                (peer,),
+            ).fetchone()
+            return None if row is None else _checkpoint_row(row)
+
+        return await self._db.read(job)
+
     async def mark_peer_checked(self, peer: str, size: int, now_ms: int) -> None:
         await self._db.write(
             lambda conn: conn.execute(

@@ -252,6 +252,21 @@ async def test_receipt_checkpoints_are_kept_and_two_views_of_one_size_raise_an_a
     assert outcome.result == "cosigned"
 
 
+async def test_a_peer_serving_less_than_its_receipts_showed_raises_a_rollback_alarm(
+    nodes: dict[str, Node],
+) -> None:
+    fr, br = nodes["fr-ncp"], nodes["br-ncp"]
+    served = await br.audit.latest_checkpoint()
+    assert served is not None
+    # A receipt once carried a bigger log, signed with Brazil's real audit key...
+    bigger = make_checkpoint(log_signer("br-ncp", KEYS["br-ncp"].seed), served.size + 4, b"r" * 32)
+    await fr.audit.record_receipt_checkpoint("br-ncp", bigger)
+    # ...and Brazil now serves a smaller one: its history shrank.
+    (outcome,) = await fr.audit.witness_round(Direct(nodes))
+    assert outcome.result == "alarm"
+    assert [a.kind for a in (await fr.audit.peers())[1]] == ["rollback"]
+
+
 async def test_forged_cosignatures_are_refused(nodes: dict[str, Node]) -> None:
     br = nodes["br-ncp"]
     latest = await br.audit.latest_checkpoint()
