@@ -330,49 +330,25 @@ def open_envelope(
         raise BadSignature("envelope signature does not verify") from exc
 
     try:
-        return _open_verified(
-            outer,
-            sender,
-            node_id=node_id,
-            encryption=encryption,
-            now_ms=now_ms,
-            check_header=check_header,
-            check_payload=check_payload,
-            max_skew_ms=max_skew_ms,
-        )
+        header = EnvelopeHeader.from_bytes(outer.header)
+        if header.sender_node_id != sender.node_id or header.sender_key_id != outer.signer_key_id:
+            raise BadSignature("header names a different sender than the key that signed it")
+        try:
+            return _open_for_us(
+                outer,
+                header,
+                node_id=node_id,
+                encryption=encryption,
+                now_ms=now_ms,
+                check_header=check_header,
+                check_payload=check_payload,
+                max_skew_ms=max_skew_ms,
+            )
+        except PeerError as err:
+            err.message_id = header.message_id  # signed, so safe to name in the rejection
+            raise
     except PeerError as err:
         err.sender = sender.node_id  # authenticated by the signature, so safe to record
-        raise
-
-
-def _open_verified(
-    outer: envelope_pb2.SignedEnvelope,
-    sender: SenderKeys,
-    *,
-    node_id: str,
-    encryption: keys.EncryptionKeyPair,
-    now_ms: int,
-    check_header: Callable[[EnvelopeHeader], None],
-    check_payload: Callable[[EnvelopeHeader, bytes], T],
-    max_skew_ms: int,
-) -> OpenedEnvelope[T]:
-    """The checks after the signature verified: everything here was signed by `sender`."""
-    header = EnvelopeHeader.from_bytes(outer.header)
-    if header.sender_node_id != sender.node_id or header.sender_key_id != outer.signer_key_id:
-        raise BadSignature("header names a different sender than the key that signed it")
-    try:
-        return _open_for_us(
-            outer,
-            header,
-            node_id=node_id,
-            encryption=encryption,
-            now_ms=now_ms,
-            check_header=check_header,
-            check_payload=check_payload,
-            max_skew_ms=max_skew_ms,
-        )
-    except PeerError as err:
-        err.message_id = header.message_id
         raise
 
 
@@ -387,6 +363,7 @@ def _open_for_us(
     check_payload: Callable[[EnvelopeHeader, bytes], T],
     max_skew_ms: int,
 ) -> OpenedEnvelope[T]:
+    """The checks after the signature and the header's sender: all of it signed by the sender."""
     if len(outer.stanzas) != len(header.recipients):
         raise Malformed("envelope has a different number of stanzas than recipients")
     ours = [
