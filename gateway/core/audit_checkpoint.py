@@ -22,8 +22,6 @@ and the signed checkpoint it leads to, so `gateway audit prove --check` needs no
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from dataclasses import dataclass
 from enum import Enum
@@ -39,6 +37,8 @@ from gateway.core.signed_note import (
     NoteSignature,
     Signer,
     Verifier,
+    b64decode_canonical,
+    b64encode,
     open_checkpoint,
     sign_note,
 )
@@ -155,22 +155,8 @@ def compare_checkpoints(held: Checkpoint | None, new: Checkpoint) -> WitnessStep
 # --- proofs on the wire --------------------------------------------------------------------
 
 
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
-
-
-def _unb64(what: str, text: str) -> bytes:
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise Malformed(f"{what} is not valid base64") from exc
-    if _b64(raw) != text:
-        raise Malformed(f"{what} is not canonical base64")
-    return raw
-
-
 def encode_proof(hashes: list[bytes]) -> bytes:
-    return "".join(_b64(h) + "\n" for h in hashes).encode("ascii")
+    return "".join(b64encode(h) + "\n" for h in hashes).encode("ascii")
 
 
 def decode_proof(body: bytes) -> list[bytes]:
@@ -183,7 +169,9 @@ def decode_proof(body: bytes) -> list[bytes]:
         raise Malformed("a proof is ASCII text") from exc
     if text and not text.endswith("\n"):
         raise Malformed("a proof ends with a newline")
-    hashes = [_unb64(f"proof line {i + 1}", line) for i, line in enumerate(text.splitlines())]
+    hashes = [
+        b64decode_canonical(f"proof line {i + 1}", line) for i, line in enumerate(text.splitlines())
+    ]
     for i, h in enumerate(hashes):
         if len(h) != merkle.HASH_BYTES:
             raise Malformed(f"proof line {i + 1} is not a {merkle.HASH_BYTES}-byte hash")
@@ -203,7 +191,7 @@ def inclusion_document(
             "log_key": log.format(),
             "index": index,
             "leaf": leaf.decode("ascii"),
-            "proof": [_b64(h) for h in proof],
+            "proof": [b64encode(h) for h in proof],
             "checkpoint": checkpoint.decode("utf-8"),
         },
         indent=2,
@@ -239,7 +227,9 @@ def open_inclusion_document(
         index = _field(doc, "index", int)
         leaf_bytes = _field(doc, "leaf", str).encode("ascii")
         leaf = decode_leaf(leaf_bytes)
-        proof = [_unb64(f"proof[{i}]", h) for i, h in enumerate(_field(doc, "proof", list))]
+        proof = [
+            b64decode_canonical(f"proof[{i}]", h) for i, h in enumerate(_field(doc, "proof", list))
+        ]
         checkpoint = open_log_checkpoint(_field(doc, "checkpoint", str).encode("utf-8"), log)
         if leaf.seq != index:
             raise AuditFailure(f"the leaf is entry {leaf.seq}, the proof is for index {index}")

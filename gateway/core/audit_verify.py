@@ -27,7 +27,6 @@ first checkpoint whose root no longer matches.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,7 +35,13 @@ from typing import Any
 from gateway.core import merkle
 from gateway.core.audit import AuditLeaf, LeafError, decode_leaf
 from gateway.core.audit_checkpoint import AuditFailure, Progress, open_log_checkpoint
-from gateway.core.signed_note import Checkpoint, NoteSignature, Verifier, verify_cosignature
+from gateway.core.signed_note import (
+    Checkpoint,
+    NoteSignature,
+    Verifier,
+    b64encode,
+    verify_cosignature,
+)
 from gateway.errors import GatewayError
 
 __all__ = [
@@ -101,10 +106,6 @@ class BundleSummary:
     log_key: str
     key_from_bundle: bool  # no trusted key given: the bundle's own key was used
     log: LogSummary
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
 
 
 def open_checkpoints(stored: Iterable[StoredCheckpoint], log: Verifier) -> dict[int, Checkpoint]:
@@ -229,9 +230,10 @@ class LogChecker:
         if root != checkpoint.root_hash:
             earlier = [s for s in self._sizes if s < size]
             since = earlier[-1] if earlier else 0
+            signed, stored = b64encode(checkpoint.root_hash), b64encode(root)
             raise AuditFailure(
-                f"checkpoint at size {size}: its root {_b64(checkpoint.root_hash)} is not the root"
-                f" of the stored leaves ({_b64(root)}); a leaf in {since}..{size - 1} was changed"
+                f"checkpoint at size {size}: its root {signed} is not the root"
+                f" of the stored leaves ({stored}); a leaf in {since}..{size - 1} was changed"
                 " after the checkpoint was signed",
                 checkpoint=size,
                 index=since,

@@ -52,6 +52,8 @@ __all__ = [
     "UnverifiedNote",
     "VerifiedSignature",
     "Verifier",
+    "b64decode_canonical",
+    "b64encode",
     "cosignature_message",
     "format_note",
     "key_id",
@@ -111,16 +113,17 @@ def _check_text(what: str, text: str) -> None:
         raise MalformedNote(f"{what} is not valid UTF-8") from exc
 
 
-def _b64encode(raw: bytes) -> str:
+def b64encode(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def _b64decode(what: str, text: str) -> bytes:
+def b64decode_canonical(what: str, text: str) -> bytes:
+    """Strict standard base64: valid characters and padding, and the one canonical encoding."""
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise MalformedNote(f"{what} is not valid base64") from exc
-    if _b64encode(raw) != text:
+    if b64encode(raw) != text:
         raise MalformedNote(f"{what} is not canonical base64")
     return raw
 
@@ -132,7 +135,7 @@ def _parse_key(what: str, text: str) -> tuple[str, bytes, int, bytes]:
         raise MalformedNote(f"{what} is not name+keyid+base64")
     name, hex_id, b64 = parts
     _check_name(name)
-    raw = _b64decode(what, b64)
+    raw = b64decode_canonical(what, b64)
     if len(raw) != 1 + KEY_BYTES:
         raise MalformedNote(f"{what} must hold a type byte and a {KEY_BYTES}-byte key")
     return name, bytes.fromhex(hex_id), raw[0], raw[1:]
@@ -168,7 +171,7 @@ class Verifier:
 
     def format(self) -> str:
         raw = bytes([self.sig_type]) + self.public_key
-        return f"{self.name}+{self.key_id.hex()}+{_b64encode(raw)}"
+        return f"{self.name}+{self.key_id.hex()}+{b64encode(raw)}"
 
     def verify(self, text: str, signature: bytes) -> int | None:
         """Raise NoteSignatureError unless `signature` signs `text`; return a cosignature's time."""
@@ -230,7 +233,7 @@ class Signer(_Ed25519Key):
 
     def format(self) -> str:
         raw = bytes([SIG_TYPE_ED25519]) + self.seed
-        return f"{SKEY_PREFIX}{self.name}+{self.key_id.hex()}+{_b64encode(raw)}"
+        return f"{SKEY_PREFIX}{self.name}+{self.key_id.hex()}+{b64encode(raw)}"
 
     def sign(self, text: str) -> NoteSignature:
         _check_text("note text", text)
@@ -284,11 +287,11 @@ class NoteSignature:
         if not line.startswith(SIG_PREFIX):
             raise MalformedNote("a signature line starts with an em dash and a space")
         name, _, b64 = line[len(SIG_PREFIX) :].partition(" ")
-        raw = _b64decode(f"signature from {name}", b64)
+        raw = b64decode_canonical(f"signature from {name}", b64)
         return cls(name=name, key_id=raw[:KEY_ID_BYTES], signature=raw[KEY_ID_BYTES:])
 
     def line(self) -> str:
-        return f"{SIG_PREFIX}{self.name} {_b64encode(self.key_id + self.signature)}\n"
+        return f"{SIG_PREFIX}{self.name} {b64encode(self.key_id + self.signature)}\n"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -389,7 +392,7 @@ class Checkpoint:
         _check_text("checkpoint", self.format())
 
     def format(self) -> str:
-        lines = [self.origin, str(self.size), _b64encode(self.root_hash), *self.extensions]
+        lines = [self.origin, str(self.size), b64encode(self.root_hash), *self.extensions]
         return "".join(line + "\n" for line in lines)
 
     @classmethod
@@ -401,7 +404,7 @@ class Checkpoint:
         origin, size, root, *extensions = lines
         if not _TREE_SIZE.fullmatch(size):
             raise MalformedNote(f"checkpoint tree size {size!r} is not a plain decimal")
-        root_hash = _b64decode("checkpoint root hash", root)
+        root_hash = b64decode_canonical("checkpoint root hash", root)
         return cls(origin=origin, size=int(size), root_hash=root_hash, extensions=tuple(extensions))
 
 
